@@ -1,0 +1,143 @@
+#include "scenario/training_config.h"
+
+namespace stepsim {
+
+std::string to_string(Sharding s) {
+  switch (s) {
+    case Sharding::none: return "none";
+    case Sharding::zero1: return "zero1";
+    case Sharding::zero2: return "zero2";
+    case Sharding::zero3: return "zero3";
+    case Sharding::fsdp: return "fsdp";
+    case Sharding::hsdp: return "hsdp";
+  }
+  return "?";
+}
+std::string to_string(Offload o) {
+  switch (o) {
+    case Offload::none: return "none";
+    case Offload::optimizer: return "optimizer";
+    case Offload::params_optimizer: return "params_optimizer";
+  }
+  return "?";
+}
+std::string to_string(Recompute r) {
+  switch (r) {
+    case Recompute::none: return "none";
+    case Recompute::selective: return "selective";
+    case Recompute::full: return "full";
+  }
+  return "?";
+}
+std::string to_string(Optimizer o) {
+  switch (o) {
+    case Optimizer::adamw: return "adamw";
+    case Optimizer::adamw8bit: return "adamw8bit";
+    case Optimizer::sgd: return "sgd";
+    case Optimizer::adafactor: return "adafactor";
+  }
+  return "?";
+}
+std::string to_string(Finetune f) {
+  switch (f) {
+    case Finetune::full: return "full";
+    case Finetune::lora: return "lora";
+    case Finetune::qlora: return "qlora";
+  }
+  return "?";
+}
+std::string to_string(PipelineSchedule s) {
+  switch (s) {
+    case PipelineSchedule::gpipe: return "gpipe";
+    case PipelineSchedule::one_f_one_b: return "1f1b";
+    case PipelineSchedule::interleaved: return "interleaved";
+  }
+  return "?";
+}
+std::string to_string(LoraTargets t) { return t == LoraTargets::all_linear ? "all-linear" : "attention"; }
+
+namespace {
+
+template <class E, size_t N>
+E pick(FieldReader& r, const std::string& key, E fallback, const E (&values)[N]) {
+  std::vector<std::string> names;
+  for (E v : values) names.push_back(to_string(v));
+  std::string chosen = r.choice(key, to_string(fallback), names);
+  for (E v : values)
+    if (to_string(v) == chosen) return v;
+  return fallback;
+}
+
+}  // namespace
+
+void read_training(FieldReader& r, TrainingConfig& t) {
+  constexpr int kMaxDegree = 1 << 20;
+  t.seq_len = r.required_integer("seq_len", 1, 1 << 24);
+  t.global_batch = r.required_integer("global_batch", 1, 1 << 26);
+  t.micro_batch = r.integer_or("micro_batch", 1, 1, 1 << 20);
+  std::string precision = r.choice("precision", "bf16", {"bf16", "fp16", "fp8", "fp4", "fp32"});
+  t.precision = parse_precision(precision).value_or(Precision::bf16);
+  t.tp = static_cast<int>(r.integer_or("tp", 1, 1, kMaxDegree));
+  t.pp = static_cast<int>(r.integer_or("pp", 1, 1, kMaxDegree));
+  if (auto dp = r.optional_integer("dp", 1, kMaxDegree)) t.dp = static_cast<int>(*dp);
+  t.cp = static_cast<int>(r.integer_or("cp", 1, 1, kMaxDegree));
+  t.ep = static_cast<int>(r.integer_or("ep", 1, 1, kMaxDegree));
+  t.vp = static_cast<int>(r.integer_or("vp", 1, 1, 1024));
+  t.sp = r.boolean_or("sp", false);
+  const PipelineSchedule schedules[] = {PipelineSchedule::gpipe, PipelineSchedule::one_f_one_b,
+                                        PipelineSchedule::interleaved};
+  t.schedule = pick(r, "pipeline_schedule",
+                    t.vp > 1 ? PipelineSchedule::interleaved : PipelineSchedule::one_f_one_b, schedules);
+  if (const Json* split = r.array_member("layers_per_stage")) {
+    for (size_t i = 0; i < split->size(); ++i) {
+      const Json& v = (*split)[i];
+      if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 100000) {
+        r.error(index_path("layers_per_stage", i), "expected a positive layer count, got " + describe_json(v), "");
+        continue;
+      }
+      t.layers_per_stage.push_back(static_cast<int>(v.get<int64_t>()));
+    }
+  }
+  const Sharding shardings[] = {Sharding::none, Sharding::zero1, Sharding::zero2,
+                                Sharding::zero3, Sharding::fsdp, Sharding::hsdp};
+  t.sharding = pick(r, "sharding", Sharding::none, shardings);
+  t.hsdp_shard_size = static_cast<int>(r.integer_or("hsdp_shard_size", 0, 1, kMaxDegree));
+  const Offload offloads[] = {Offload::none, Offload::optimizer, Offload::params_optimizer};
+  t.offload = pick(r, "offload", Offload::none, offloads);
+  const Recompute recomputes[] = {Recompute::none, Recompute::selective, Recompute::full};
+  t.recompute = pick(r, "recompute", Recompute::none, recomputes);
+  const Optimizer optimizers[] = {Optimizer::adamw, Optimizer::adamw8bit, Optimizer::sgd, Optimizer::adafactor};
+  t.optimizer = pick(r, "optimizer", Optimizer::adamw, optimizers);
+  const Finetune finetunes[] = {Finetune::full, Finetune::lora, Finetune::qlora};
+  t.finetune = pick(r, "finetune", Finetune::full, finetunes);
+  t.lora_rank = static_cast<int>(r.integer_or("lora_rank", 0, 1, 65536));
+  const LoraTargets targets[] = {LoraTargets::all_linear, LoraTargets::attention};
+  t.lora_targets = pick(r, "lora_targets", LoraTargets::all_linear, targets);
+  t.dp_bucket_bytes = r.number_or("dp_bucket_mb", 25, 0.001, 1e6) * 1e6;
+
+  if (t.finetune != Finetune::full && t.lora_rank == 0)
+    r.error("lora_rank", "finetune \"" + to_string(t.finetune) + "\" needs an adapter rank",
+            "add \"lora_rank\": 16 (or the rank you train with)");
+  if (t.finetune == Finetune::full && r.has("lora_rank"))
+    r.error("lora_rank", "lora_rank is set but finetune is \"full\"",
+            "set \"finetune\": \"lora\" or \"qlora\", or remove lora_rank");
+  if (t.offload != Offload::none && t.sharding == Sharding::none)
+    r.error("offload", "offload \"" + to_string(t.offload) + "\" needs a sharded optimizer",
+            "set \"sharding\" to zero2, zero3 or fsdp (DeepSpeed/FSDP offload the sharded states)");
+  if (t.schedule == PipelineSchedule::interleaved && t.vp < 2)
+    r.error("pipeline_schedule", "the interleaved schedule needs vp >= 2 virtual stages per rank",
+            "set \"vp\": 2 or more, or use \"1f1b\"");
+  if (t.vp > 1 && t.schedule != PipelineSchedule::interleaved)
+    r.error("vp", "vp > 1 only applies to the interleaved schedule",
+            "set \"pipeline_schedule\": \"interleaved\" or \"vp\": 1");
+  if (t.schedule == PipelineSchedule::interleaved && t.pp < 2)
+    r.error("pipeline_schedule", "the interleaved schedule needs pp > 1 pipeline ranks",
+            "set \"pp\" > 1, or \"vp\": 1");
+  if (t.sp && t.tp == 1)
+    r.error("sp", "sequence parallelism splits activations across the TP group, but tp = 1",
+            "set \"tp\" > 1 or \"sp\": false");
+  if (t.hsdp_shard_size > 0 && t.sharding != Sharding::hsdp)
+    r.error("hsdp_shard_size", "hsdp_shard_size applies only to \"sharding\": \"hsdp\"", "remove it");
+}
+
+}  // namespace stepsim

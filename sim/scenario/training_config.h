@@ -1,0 +1,62 @@
+// TrainingConfig: the "training" object of a scenario (docs/formats/scenario.md): batch,
+// precision, parallel degrees, sharding, recompute, optimizer and fine-tuning method.
+// Parsing checks each field alone; check_training() in scenario.h checks them against the
+// model and the cluster.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scenario/field_reader.h"
+#include "scenario/gpu_spec.h"
+
+namespace stepsim {
+
+enum class Sharding { none, zero1, zero2, zero3, fsdp, hsdp };
+enum class Offload { none, optimizer, params_optimizer };
+enum class Recompute { none, selective, full };
+enum class Optimizer { adamw, adamw8bit, sgd, adafactor };
+enum class Finetune { full, lora, qlora };
+enum class PipelineSchedule { gpipe, one_f_one_b, interleaved };
+enum class LoraTargets { all_linear, attention };
+
+std::string to_string(Sharding s);
+std::string to_string(Offload o);
+std::string to_string(Recompute r);
+std::string to_string(Optimizer o);
+std::string to_string(Finetune f);
+std::string to_string(PipelineSchedule s);
+std::string to_string(LoraTargets t);
+
+struct TrainingConfig {
+  int64_t seq_len = 0;
+  int64_t global_batch = 0;   // sequences per optimizer step
+  int64_t micro_batch = 1;    // sequences per micro-batch per pipeline
+  Precision precision = Precision::bf16;
+  int tp = 1, pp = 1, cp = 1, ep = 1, vp = 1;
+  std::optional<int> dp;      // derived from the GPU count when absent
+  bool sp = false;
+  PipelineSchedule schedule = PipelineSchedule::one_f_one_b;
+  std::vector<int> layers_per_stage;  // empty = balanced split
+  Sharding sharding = Sharding::none;
+  int hsdp_shard_size = 0;    // 0 = GPUs per node
+  Offload offload = Offload::none;
+  Recompute recompute = Recompute::none;
+  Optimizer optimizer = Optimizer::adamw;
+  Finetune finetune = Finetune::full;
+  int lora_rank = 0;
+  LoraTargets lora_targets = LoraTargets::all_linear;
+  double dp_bucket_bytes = 25e6;  // PyTorch DDP's default bucket_cap_mb = 25
+
+  bool shards_optimizer() const { return sharding != Sharding::none; }
+  bool shards_gradients() const { return sharding != Sharding::none && sharding != Sharding::zero1; }
+  bool shards_parameters() const {
+    return sharding == Sharding::zero3 || sharding == Sharding::fsdp || sharding == Sharding::hsdp;
+  }
+};
+
+void read_training(FieldReader& r, TrainingConfig& t);
+
+}  // namespace stepsim

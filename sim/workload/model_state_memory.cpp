@@ -1,0 +1,92 @@
+#include "workload/model_state_memory.h"
+
+#include "workload/stage_partition.h"
+
+namespace stepsim {
+
+namespace {
+
+constexpr double kNf4BytesPerParameter = 0.5 + 0.127 / 8;  // QLoRA paper: 4 bits + 0.127 bit of constants
+constexpr double kFp8CopyBytes = 1.0;
+constexpr double kNvfp4CopyBytes = 0.5 + 1.0 / 16;           // 4-bit values, one 8-bit scale per 16
+
+double compute_copy_bytes(Precision p) {
+  if (p == Precision::fp8) return kFp8CopyBytes;
+  if (p == Precision::fp4) return kNvfp4CopyBytes;
+  return 0;
+}
+
+}  // namespace
+
+BytesPerParameter trainable_bytes_per_parameter(Precision p, Optimizer o) {
+  const bool fp32 = p == Precision::fp32;
+  const double weights = fp32 ? 4 : 2;
+  const double gradients = fp32 ? 4 : 2;
+  const double master = fp32 ? 0 : 4;
+  double states = 0;
+  switch (o) {
+    case Optimizer::adamw: states = 8; break;       // m and v in fp32
+    case Optimizer::adamw8bit: states = 2; break;   // m and v in 8 bits
+    case Optimizer::sgd: states = 4; break;         // momentum in fp32
+    case Optimizer::adafactor: states = 0; break;   // factored second moment: negligible
+  }
+  return {weights, gradients, master + states};
+}
+
+int sharding_group_size(const Scenario& s) {
+  const TrainingConfig& t = s.training;
+  if (t.sharding == Sharding::none) return 1;
+  if (t.sharding == Sharding::hsdp) return t.hsdp_shard_size;
+  return s.dp() * t.cp;
+}
+
+ModelStateBytes model_state_bytes(const Scenario& s, int pipeline_rank) {
+  const TrainingConfig& t = s.training;
+  const RankParameters r = rank_parameters(s, pipeline_rank);
+  const BytesPerParameter b = trainable_bytes_per_parameter(t.precision, t.optimizer);
+  const double n = sharding_group_size(s);
+  const double weight_shard = t.shards_parameters() ? n : 1;
+  const double grad_shard = t.shards_gradients() ? n : 1;
+  const double opt_shard = t.shards_optimizer() ? n : 1;
+  const double copy = compute_copy_bytes(t.precision);
+
+  ModelStateBytes m;
+  if (t.finetune == Finetune::full) {
+    m.weights = r.parameters * (b.weights + copy) / weight_shard;
+    m.gradients = r.parameters * b.gradients / grad_shard;
+    m.optimizer = r.parameters * b.optimizer / opt_shard;
+  } else {
+    // Frozen base (bf16, or NF4 matrices for QLoRA) + trainable adapters with full states.
+    const double other = r.parameters - r.linear_weights;
+    const double base = t.finetune == Finetune::qlora ? r.linear_weights * kNf4BytesPerParameter + other * 2
+                                                      : r.parameters * 2;
+    m.weights = (base + r.linear_weights * copy + r.lora_parameters * b.weights) / weight_shard;
+    m.gradients = r.lora_parameters * b.gradients / grad_shard;
+    m.optimizer = r.lora_parameters * b.optimizer / opt_shard;
+  }
+  if (t.offload != Offload::none) {
+    m.host += m.optimizer;
+    m.optimizer = 0;
+  }
+  if (t.offload == Offload::params_optimizer) {
+    m.host += m.weights + m.gradients;
+    m.weights = 0;
+    m.gradients = 0;
+  }
+  return m;
+}
+
+int heaviest_pipeline_rank(const Scenario& s) {
+  int best = 0;
+  double best_bytes = -1;
+  for (int p = 0; p < s.training.pp; ++p) {
+    double bytes = model_state_bytes(s, p).total();
+    if (bytes > best_bytes) {
+      best_bytes = bytes;
+      best = p;
+    }
+  }
+  return best;
+}
+
+}  // namespace stepsim

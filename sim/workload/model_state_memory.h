@@ -1,0 +1,41 @@
+// Model-state memory of one rank: weights, gradients and optimizer states, after ZeRO/FSDP
+// sharding and host offload. Bytes per parameter (docs/memory-model.md):
+//   weights   2 (bf16/fp16 compute copy; fp32 training: 4); fp8 adds a 1-byte cached copy,
+//             fp4 a 0.5625-byte NVFP4 copy (4 bits + one 8-bit scale per 16 values);
+//             QLoRA base matrices 0.5 + 0.127/8 (NF4 with double-quantized constants)
+//   gradients 2 per trainable parameter (fp32 training: 4)
+//   optimizer AdamW 12 (fp32 master + m + v), 8-bit AdamW 6, SGD+momentum 8, Adafactor 4
+//             (fp32 training: no separate master copy, 4 less)
+// ZeRO-1 shards the optimizer, ZeRO-2 also gradients, ZeRO-3/FSDP also weights, over dp·cp
+// ranks (HSDP: over its shard group). So 16Ψ, 4Ψ+12Ψ/N, 2Ψ+14Ψ/N, 16Ψ/N for mixed-precision
+// AdamW. Transient gathered parameters and buffers belong to the memory timeline, not here.
+#pragma once
+
+#include "scenario/scenario.h"
+
+namespace stepsim {
+
+struct ModelStateBytes {
+  double weights = 0;
+  double gradients = 0;
+  double optimizer = 0;
+  double host = 0;  // offloaded to CPU memory (per rank)
+  double total() const { return weights + gradients + optimizer; }
+};
+
+struct BytesPerParameter {
+  double weights, gradients, optimizer;
+};
+
+// Bytes per trainable parameter for this precision and optimizer.
+BytesPerParameter trainable_bytes_per_parameter(Precision p, Optimizer o);
+
+// Number of ranks that share one copy of the sharded states.
+int sharding_group_size(const Scenario& s);
+
+ModelStateBytes model_state_bytes(const Scenario& s, int pipeline_rank);
+
+// The pipeline rank with the most model-state bytes (first on ties).
+int heaviest_pipeline_rank(const Scenario& s);
+
+}  // namespace stepsim

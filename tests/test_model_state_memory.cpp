@@ -1,0 +1,93 @@
+// Model-state memory against the ZeRO paper's formulas and memory.md's derived tables.
+#include <catch2/catch.hpp>
+
+#include "scenario/scenario.h"
+#include "workload/model_math.h"
+#include "workload/model_state_memory.h"
+
+using namespace stepsim;
+
+namespace {
+constexpr double GiB = 1024.0 * 1024 * 1024;
+
+Scenario scenario(const std::string& model, const std::string& topology, int nodes, const std::string& extra) {
+  std::string text = "{\"cluster\": {\"topology\": \"" + topology + "\", \"nodes\": " + std::to_string(nodes) +
+                     "}, \"model\": \"" + model + "\", \"training\": {\"seq_len\": 2048, \"global_batch\": 512" +
+                     extra + "}}";
+  auto doc = parse_json_text(text, "s.json");
+  REQUIRE(doc.ok());
+  auto s = parse_scenario(doc.value(), {});
+  if (!s.ok()) FAIL(s.errors().to_string());
+  return s.value();
+}
+}  // namespace
+
+TEST_CASE("ZeRO stages: 16Ψ, 4Ψ+12Ψ/N, 2Ψ+14Ψ/N, 16Ψ/N", "[memory]") {
+  const int n = 64;
+  for (auto [sharding, formula] : std::vector<std::pair<std::string, double (*)(double, double)>>{
+           {"none", [](double p, double) { return 16 * p; }},
+           {"zero1", [](double p, double n) { return 4 * p + 12 * p / n; }},
+           {"zero2", [](double p, double n) { return 2 * p + 14 * p / n; }},
+           {"zero3", [](double p, double n) { return 16 * p / n; }}}) {
+    Scenario s = scenario("megatron-gpt-7.5b", "dgx-a100", 8, ", \"sharding\": \"" + sharding + "\"");
+    const double psi = static_cast<double>(count_parameters(s.model).total);
+    INFO(sharding);
+    CHECK(model_state_bytes(s, 0).total() == Approx(formula(psi, n)).epsilon(1e-12));
+  }
+  // The ZeRO paper's example (Ψ = 7.5 B, N = 64): 120, 31.4, 16.6, 1.88 GB; our GPT 7.5B has 7.47 B.
+  CHECK(model_state_bytes(scenario("megatron-gpt-7.5b", "dgx-a100", 8, ""), 0).total() / 1e9 == Approx(120).epsilon(0.01));
+  CHECK(model_state_bytes(scenario("megatron-gpt-7.5b", "dgx-a100", 8, ", \"sharding\": \"zero1\""), 0).total() / 1e9 ==
+        Approx(31.4).epsilon(0.01));
+  CHECK(model_state_bytes(scenario("megatron-gpt-7.5b", "dgx-a100", 8, ", \"sharding\": \"zero2\""), 0).total() / 1e9 ==
+        Approx(16.6).epsilon(0.01));
+  CHECK(model_state_bytes(scenario("megatron-gpt-7.5b", "dgx-a100", 8, ", \"sharding\": \"zero3\""), 0).total() / 1e9 ==
+        Approx(1.88).epsilon(0.01));
+}
+
+TEST_CASE("Llama-3-70B on 8 GPUs: 361 / 246 / 131 GiB for ZeRO-1/2/3 (memory.md §1.2)", "[memory]") {
+  CHECK(model_state_bytes(scenario("llama3-70b", "dgx-h100", 1, ", \"sharding\": \"zero1\""), 0).total() / GiB ==
+        Approx(361).epsilon(0.005));
+  CHECK(model_state_bytes(scenario("llama3-70b", "dgx-h100", 1, ", \"sharding\": \"zero2\""), 0).total() / GiB ==
+        Approx(246).epsilon(0.005));
+  CHECK(model_state_bytes(scenario("llama3-70b", "dgx-h100", 1, ", \"sharding\": \"zero3\""), 0).total() / GiB ==
+        Approx(131.4).epsilon(0.005));
+  CHECK(model_state_bytes(scenario("llama3-70b", "dgx-h100", 2, ", \"sharding\": \"zero3\""), 0).total() / GiB ==
+        Approx(65.7).epsilon(0.005));
+}
+
+TEST_CASE("QLoRA base: NF4 matrices with double-quantized constants plus bf16 embeddings", "[memory]") {
+  // memory.md §1.5: 31.9 GiB NF4 + 1.0 GiB constants + 3.9 GiB embedding/lm_head, plus bf16 adapter copies.
+  Scenario s = scenario("llama3-70b", "dgx-h100", 1, ", \"finetune\": \"qlora\", \"lora_rank\": 16");
+  const ModelStateBytes m = model_state_bytes(s, 0);
+  const double adapters = 207093760.0;
+  CHECK((m.weights - 2 * adapters) / GiB == Approx(31.9 + 1.0 + 3.9).epsilon(0.01));
+  CHECK(m.gradients == Approx(2 * adapters));
+  CHECK(m.optimizer == Approx(12 * adapters));
+}
+
+TEST_CASE("LoRA keeps a frozen bf16 base; ZeRO-3 shards it", "[memory]") {
+  Scenario s = scenario("llama3-70b", "dgx-h100", 1, ", \"finetune\": \"lora\", \"lora_rank\": 16, \"sharding\": \"zero3\"");
+  const ModelStateBytes m = model_state_bytes(s, 0);
+  CHECK(m.weights / GiB == Approx((2 * 70553706496.0 + 2 * 207093760.0) / 8 / GiB).epsilon(1e-9));
+  CHECK(m.optimizer == Approx(12 * 207093760.0 / 8));
+}
+
+TEST_CASE("offload moves the optimizer (and parameters) to host memory", "[memory]") {
+  Scenario opt = scenario("llama3-70b", "dgx-h100", 1, ", \"sharding\": \"zero3\", \"offload\": \"optimizer\"");
+  CHECK(model_state_bytes(opt, 0).optimizer == 0);
+  CHECK(model_state_bytes(opt, 0).host == Approx(12 * 70553706496.0 / 8));
+  Scenario all = scenario("llama3-70b", "dgx-h100", 1, ", \"sharding\": \"zero3\", \"offload\": \"params_optimizer\"");
+  CHECK(model_state_bytes(all, 0).total() == 0);
+  CHECK(model_state_bytes(all, 0).host == Approx(16 * 70553706496.0 / 8));
+}
+
+TEST_CASE("tensor and pipeline parallelism split the weights; the heaviest stage is found", "[memory]") {
+  Scenario s = scenario("llama3.1-405b", "dgx-h100", 16, ", \"tp\": 8, \"pp\": 16");
+  // 126 layers on 16 stages: 7 on the first and last, 8 on the others.
+  const ParameterCounts c = count_parameters(s.model);
+  const double middle = 8 * (c.layer.attention / 8.0 + c.layer.mlp / 8.0 + c.layer.norms);
+  CHECK(model_state_bytes(s, 1).weights == Approx(2 * middle));
+  CHECK(heaviest_pipeline_rank(s) == 1);
+  const double first = 7 * (c.layer.attention / 8.0 + c.layer.mlp / 8.0 + c.layer.norms) + c.token_embedding / 8.0;
+  CHECK(model_state_bytes(s, 0).weights == Approx(2 * first));
+}
