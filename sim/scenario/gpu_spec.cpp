@@ -10,7 +10,6 @@ namespace stepsim {
 
 constexpr double kGB = 1e9;
 constexpr double kTera = 1e12;
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 std::string to_string(Precision p) {
   switch (p) {
@@ -115,8 +114,12 @@ Result<GpuSpec> parse_gpu(const JsonDocument& doc) {
   r.require("host_link");
   if (const Json* h = r.object_member("host_link")) {
     FieldReader hr(doc, *h, "host_link", diags);
-    g.pcie_gen = static_cast<int>(hr.required_integer("pcie_gen", 1, 7));
-    g.pcie_lanes = static_cast<int>(hr.required_integer("lanes", 1, 32));
+    g.host_link_kind = hr.choice("kind", "pcie", {"pcie", "nvlink-c2c"});
+    if (g.host_link_kind == "pcie") {
+      g.pcie_gen = static_cast<int>(hr.required_integer("pcie_gen", 1, 7));
+      g.pcie_lanes = static_cast<int>(hr.required_integer("lanes", 1, 32));
+    }
+    g.host_bandwidth = hr.required_number("bandwidth_gbps", 0.1, 1e5) * kGB;
     hr.finish();
   }
   if (const Json* n = r.object_member("nvlink")) {

@@ -47,7 +47,9 @@ struct GpuSpec {
   double l2_bytes = 0;
   double boost_clock_mhz = 0;
   double tdp_w = 0, idle_w = 0;
-  int pcie_gen = 0, pcie_lanes = 0;
+  std::string host_link_kind;   // "pcie" or "nvlink-c2c"
+  int pcie_gen = 0, pcie_lanes = 0;  // 0 for NVLink-C2C
+  double host_bandwidth = 0;    // bytes/s per direction to the host
   std::optional<NvlinkSpec> nvlink;
   bool pcie_p2p = false;
   std::vector<GpuPrice> prices;
