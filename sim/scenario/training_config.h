@@ -49,6 +49,8 @@ struct TrainingConfig {
   int lora_rank = 0;
   LoraTargets lora_targets = LoraTargets::all_linear;
   double dp_bucket_bytes = 25e6;  // PyTorch DDP's default bucket_cap_mb = 25
+  bool flash_attention = true;    // "attention": "flash" (no s² activations) or "eager"
+  std::optional<bool> dropout;    // saved dropout masks; default: true for gpt, false for llama
 
   bool shards_optimizer() const { return sharding != Sharding::none; }
   bool shards_gradients() const { return sharding != Sharding::none && sharding != Sharding::zero1; }
