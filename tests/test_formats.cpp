@@ -87,7 +87,7 @@ TEST_CASE("catalog figures are the corrected ones of the hardware reference", "[
   auto ws = load_gpu("rtx-pro-6000-blackwell-ws");
   REQUIRE(ws.ok());
   const GpuSpec& g = ws.value();
-  CHECK(g.memory_bytes == Approx(96e9));
+  CHECK(g.memory_bytes == Approx(96.0 * 1024 * 1024 * 1024));  // vendor GB of device memory are GiB
   CHECK(g.memory_bandwidth == Approx(1792e9));
   CHECK(g.bus_bits == 512);
   CHECK(g.tdp_w == Approx(600));

@@ -13,6 +13,8 @@
 #include "scenario/scenario.h"
 #include "workload/model_math.h"
 #include "workload/model_state_memory.h"
+#include "workload/op_costs.h"
+#include "workload/program_builder.h"
 
 namespace stepsim {
 
@@ -44,9 +46,22 @@ int run_command(const RunOptions& options) {
     return kExitBadInput;
   }
   const Scenario& s = scenario.value();
-  const auto report = static_report_json(s);
+  Workload workload = build_workload(s);
+  Diagnostics cost_errors = apply_costs(s, workload);
+  if (!cost_errors.ok()) {
+    print_errors(cost_errors);
+    return kExitBadInput;
+  }
+  auto memory = evaluate_memory(s, workload, /*suggest=*/true);
+  if (!memory.ok()) {
+    print_errors(memory.errors());
+    return kExitBadInput;
+  }
+  WorkloadFacts facts{memory.value(), summarize_compute(workload), 0};
+  facts.peak_global_rank = workload.layout.rank_of({0, 0, 0, facts.memory.worst.pipeline_rank});
+  const auto report = report_json(s, facts);
   if (options.json) std::cout << report.dump(2) << "\n";
-  else std::cout << static_report_text(s);
+  else std::cout << report_text(s, facts);
   if (!s.outputs.report_json.empty()) {
     std::ofstream out(s.outputs.report_json);
     if (!out) {
@@ -55,9 +70,7 @@ int run_command(const RunOptions& options) {
     }
     out << report.dump(2) << "\n";
   }
-  // Without the memory timeline only a certain OOM is known: model states alone too large.
-  const double states = report["memory"]["model_states_bytes"]["total"].get<double>();
-  if (options.fail_on_oom && states > s.gpu.memory_bytes) return kExitOom;
+  if (options.fail_on_oom && (facts.memory.oom || facts.memory.host_oom)) return kExitOom;
   return kExitOk;
 }
 

@@ -10,13 +10,16 @@
 int main(int argc, char** argv) {
   CLI::App app{"stepsim: a discrete-event simulator of distributed LLM training steps"};
   app.require_subcommand(1);
+  app.fallthrough();  // --data-dir is accepted after the subcommand too
   std::string data_dir;
   app.add_option("--data-dir", data_dir, "folder with models/, topologies/, scenarios/ (default: the source tree)");
 
   stepsim::RunOptions run;
   auto* run_cmd = app.add_subcommand("run", "simulate one training step of a scenario");
   run_cmd->add_option("scenario", run.scenario, "scenario file (default: scenarios/llama3-70b-full-zero3-rtx-pro-6000.json)");
-  run_cmd->add_option("--set", run.overrides, "override a scenario field, e.g. --set training.tp=4 (repeatable)");
+  run_cmd->add_option("--set", run.overrides, "override a scenario field, e.g. --set training.tp=4 (repeatable)")
+      ->expected(1)
+      ->allow_extra_args(false);
   run_cmd->add_flag("--json", run.json, "print the report as JSON (schema stepsim.report/1)");
   run_cmd->add_flag("--fail-on-oom", run.fail_on_oom, "exit with status 3 when the verdict is out-of-memory");
 

@@ -5,16 +5,17 @@
 #include "report/units.h"
 #include "workload/model_math.h"
 #include "workload/model_state_memory.h"
-#include "workload/stage_partition.h"
 
 namespace stepsim {
 
 namespace {
 
+using OJson = nlohmann::ordered_json;
+
 struct StaticFigures {
   ParameterCounts params;
   FlopsPerToken flops;
-  double tokens_per_step = 0;
+  int64_t tokens_per_step = 0;
   int heaviest_rank = 0;
   ModelStateBytes states;
   int64_t trainable = 0;
@@ -24,7 +25,7 @@ StaticFigures compute(const Scenario& s) {
   StaticFigures f;
   f.params = count_parameters(s.model);
   f.flops = flops_per_token(s.model, s.training);
-  f.tokens_per_step = static_cast<double>(s.tokens_per_step());
+  f.tokens_per_step = s.tokens_per_step();
   f.heaviest_rank = heaviest_pipeline_rank(s);
   f.states = model_state_bytes(s, f.heaviest_rank);
   f.trainable = s.training.finetune == Finetune::full
@@ -39,43 +40,84 @@ std::string parallel_summary(const Scenario& s) {
                      t.ep > 1 ? fmt::format(" · ep {}", t.ep) : "", t.vp > 1 ? fmt::format(" · vp {}", t.vp) : "");
 }
 
-}  // namespace
+OJson moment_json(const MemoryMoment& m) {
+  return {{"phase", to_string(m.phase)},
+          {"micro_batch", m.micro_batch},
+          {"layer", m.layer},
+          {"op", to_string(m.kind)}};
+}
 
-nlohmann::ordered_json static_report_json(const Scenario& s) {
-  const StaticFigures f = compute(s);
-  const TrainingConfig& t = s.training;
-  nlohmann::ordered_json j;
-  j["schema"] = kReportSchema;
-  j["scenario"] = s.name.empty() ? s.file : s.name;
-  j["model"] = {{"name", s.model.name},
-                {"parameters", f.params.total},
-                {"trainable_parameters", f.trainable}};
-  j["gpus"] = s.total_gpus();
-  j["gpu"] = s.gpu.id;
-  j["parallelism"] = {{"tp", t.tp}, {"pp", t.pp}, {"dp", s.dp()}, {"cp", t.cp}, {"ep", t.ep}, {"vp", t.vp}};
-  j["tokens_per_step"] = s.tokens_per_step();
-  j["flops_per_step"] = f.flops.model() * f.tokens_per_step;
-  j["hardware_flops_per_step"] = f.flops.hardware() * f.tokens_per_step;
-  j["memory"] = {{"capacity_bytes", s.gpu.memory_bytes},
-                 {"model_states_rank", f.heaviest_rank},
-                 {"model_states_bytes",
-                  {{"weights", f.states.weights},
-                   {"gradients", f.states.gradients},
-                   {"optimizer", f.states.optimizer},
-                   {"total", f.states.total()}}},
-                 {"host_offload_bytes", f.states.host}};
+std::string moment_text(const MemoryMoment& m) {
+  std::string where = m.layer >= 0 ? fmt::format("layer {}", m.layer) : std::string("outside the layers");
+  return fmt::format("{} of micro-batch {}, {}, {}", to_string(m.phase), m.micro_batch, where, to_string(m.kind));
+}
+
+OJson memory_json(const Scenario& s, const StaticFigures& f, const WorkloadFacts& w) {
+  const MemoryVerdict& v = w.memory;
+  OJson by_category = OJson::object();
+  for (int c = 0; c < kMemCategoryCount; ++c)
+    by_category[to_string(static_cast<MemCategory>(c))] = v.worst.at_peak[static_cast<size_t>(c)];
+  OJson fixes = OJson::array();
+  for (const MemoryFix& fix : v.fixes)
+    fixes.push_back({{"change", fix.description}, {"set", fix.overrides}, {"peak_bytes", fix.peak_device_bytes}});
+  OJson j{{"capacity_bytes", v.capacity_bytes},
+          {"peak_bytes", v.worst.peak_device_bytes},
+          {"peak_reserved_bytes", v.worst.peak_reserved_bytes},
+          {"peak_rank", w.peak_global_rank},
+          {"peak_stage", v.worst.pipeline_rank},
+          {"peak_at", moment_json(v.worst.peak_at)},
+          {"oom", v.oom},
+          {"shortfall_bytes", v.shortfall_bytes},
+          {"headroom_bytes", v.headroom_bytes},
+          {"by_category_bytes", by_category},
+          {"fixes", fixes},
+          {"model_states_rank", f.heaviest_rank},
+          {"model_states_bytes",
+           {{"weights", f.states.weights},
+            {"gradients", f.states.gradients},
+            {"optimizer", f.states.optimizer},
+            {"total", f.states.total()}}},
+          {"host", {{"offload_bytes_per_node", v.host_bytes_per_node},
+                    {"capacity_bytes", v.host_capacity_bytes},
+                    {"oom", v.host_oom}}}};
+  (void)s;
   return j;
 }
 
-std::string static_report_text(const Scenario& s) {
+}  // namespace
+
+OJson report_json(const Scenario& s, const WorkloadFacts& w) {
   const StaticFigures f = compute(s);
   const TrainingConfig& t = s.training;
+  OJson j;
+  j["schema"] = kReportSchema;
+  j["scenario"] = s.name.empty() ? s.file : s.name;
+  j["model"] = {{"name", s.model.name}, {"parameters", f.params.total}, {"trainable_parameters", f.trainable}};
+  j["gpus"] = s.total_gpus();
+  j["gpu"] = s.gpu.id;
+  j["parallelism"] = {{"tp", t.tp}, {"pp", t.pp}, {"dp", s.dp()}, {"cp", t.cp}, {"ep", t.ep}, {"vp", t.vp}};
+  j["tokens_per_step"] = f.tokens_per_step;
+  j["flops_per_step"] = f.flops.model() * static_cast<double>(f.tokens_per_step);
+  j["hardware_flops_per_step"] = f.flops.hardware() * static_cast<double>(f.tokens_per_step);
+  j["memory"] = memory_json(s, f, w);
+  j["compute_s"] = {{"stage", w.compute.stage},
+                    {"total", w.compute.total_seconds},
+                    {"by_phase", w.compute.seconds_by_phase},
+                    {"by_kind", w.compute.seconds_by_kind}};
+  return j;
+}
+
+std::string report_text(const Scenario& s, const WorkloadFacts& w) {
+  const StaticFigures f = compute(s);
+  const TrainingConfig& t = s.training;
+  const MemoryVerdict& v = w.memory;
   std::string out;
   auto line = [&](const std::string& label, const std::string& value) {
     out += fmt::format("  {:<28}{}\n", label, value);
   };
   out += fmt::format("stepsim · {}\n", s.name.empty() ? s.file : s.name);
-  line("model", fmt::format("{} ({} parameters, {} trainable)", s.model.name, format_count(static_cast<double>(f.params.total)),
+  line("model", fmt::format("{} ({} parameters, {} trainable)", s.model.name,
+                            format_count(static_cast<double>(f.params.total)),
                             format_count(static_cast<double>(f.trainable))));
   line("cluster", fmt::format("{} node(s) × {} {} = {} GPUs ({})", s.nodes, s.gpus_per_node(), s.gpu.id,
                               s.total_gpus(), s.topology.id));
@@ -83,20 +125,38 @@ std::string static_report_text(const Scenario& s) {
   line("training", fmt::format("{} · seq {} · global batch {} · micro-batch {} · {} · {} · recompute {}",
                                to_string(t.finetune), t.seq_len, t.global_batch, t.micro_batch,
                                to_string(t.precision), to_string(t.sharding), to_string(t.recompute)));
-  line("tokens per step", fmt::format("{:.0f}", f.tokens_per_step));
-  line("model FLOPs per step", format_si(f.flops.model() * f.tokens_per_step, "FLOP"));
-  line("hardware FLOPs per step", format_si(f.flops.hardware() * f.tokens_per_step, "FLOP") + " (with recompute)");
-  out += fmt::format("  model states per GPU (pipeline rank {}, the heaviest):\n", f.heaviest_rank);
-  line("  weights", format_bytes(f.states.weights));
-  line("  gradients", format_bytes(f.states.gradients));
-  line("  optimizer states", format_bytes(f.states.optimizer));
-  line("  total", fmt::format("{} of {} ({:.0f} GB card, {:.0f} %)", format_bytes(f.states.total()),
-                              format_bytes(s.gpu.memory_bytes), s.gpu.memory_bytes / 1e9,
-                              100.0 * f.states.total() / s.gpu.memory_bytes));
-  if (f.states.total() > s.gpu.memory_bytes)
-    out += "  verdict: OUT OF MEMORY for certain: model states alone exceed the card\n";
-  if (f.states.host > 0) line("  offloaded to host", format_bytes(f.states.host));
-  out += "  (activations, buffers and the step time need the workload and engine stages)\n";
+  line("tokens per step", fmt::format("{}", f.tokens_per_step));
+  line("model FLOPs per step", format_si(f.flops.model() * static_cast<double>(f.tokens_per_step), "FLOP"));
+  line("compute per GPU", fmt::format("{} (stage {}, kernels back to back, before communication and bubbles)",
+                                      format_seconds(w.compute.total_seconds), w.compute.stage));
+  out += "  memory per GPU\n";
+  line("  model states", fmt::format("{} (weights {}, gradients {}, optimizer {})", format_bytes(f.states.total()),
+                                     format_bytes(f.states.weights), format_bytes(f.states.gradients),
+                                     format_bytes(f.states.optimizer)));
+  line("  peak", fmt::format("{} of {} usable, on rank {} during {}", format_bytes(v.worst.peak_device_bytes),
+                             format_bytes(v.capacity_bytes), w.peak_global_rank, moment_text(v.worst.peak_at)));
+  std::string parts;
+  for (int c = 0; c < kMemCategoryCount; ++c) {
+    double b = v.worst.at_peak[static_cast<size_t>(c)];
+    if (b >= 0.05 * 1024 * 1024 * 1024)
+      parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", to_string(static_cast<MemCategory>(c)), format_bytes(b));
+  }
+  line("  at the peak", parts);
+  if (v.host_bytes_per_node > 0)
+    line("  host (offload)", fmt::format("{} per node of {}{}", format_bytes(v.host_bytes_per_node),
+                                         format_bytes(v.host_capacity_bytes), v.host_oom ? " — DOES NOT FIT" : ""));
+  if (v.oom || v.host_oom) {
+    out += fmt::format("  verdict: OUT OF MEMORY{} — short by {}\n", v.oom ? "" : " (host)",
+                       format_bytes(v.oom ? v.shortfall_bytes : v.host_bytes_per_node - v.host_capacity_bytes));
+    if (v.fixes.empty()) out += "  no single change or pair of changes tried makes it fit\n";
+    for (const MemoryFix& fix : v.fixes) {
+      std::string sets;
+      for (const auto& o : fix.overrides) sets += " --set " + o;
+      out += fmt::format("    would fit: {} (peak {}):{}\n", fix.description, format_bytes(fix.peak_device_bytes), sets);
+    }
+  } else {
+    out += fmt::format("  verdict: fits, {} headroom\n", format_bytes(v.headroom_bytes));
+  }
   return out;
 }
 

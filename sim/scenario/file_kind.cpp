@@ -32,8 +32,8 @@ CheckOutcome check_file(const std::string& path) {
     auto s = parse_scenario(doc.value(), {});
     if (!s.ok()) out.errors = s.errors();
     else
-      out.summary = fmt::format("scenario: {} on {} × {} ({} GPUs), tp{} pp{} dp{} cp{}", s.value().model.id,
-                                s.value().total_gpus(), s.value().gpu.id, s.value().total_gpus(),
+      out.summary = fmt::format("scenario: {} on {} node(s) × {} {} ({} GPUs), tp{} pp{} dp{} cp{}", s.value().model.id,
+                                s.value().nodes, s.value().gpus_per_node(), s.value().gpu.id, s.value().total_gpus(),
                                 s.value().training.tp, s.value().training.pp, s.value().dp(), s.value().training.cp);
   } else if (out.kind == "model" || out.kind == "hf-config") {
     auto m = parse_model(doc.value());

@@ -9,6 +9,7 @@
 namespace stepsim {
 
 constexpr double kGB = 1e9;
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 constexpr double kTera = 1e12;
 
 std::string to_string(Precision p) {
@@ -84,7 +85,9 @@ Result<GpuSpec> parse_gpu(const JsonDocument& doc) {
   r.require("memory");
   if (const Json* m = r.object_member("memory")) {
     FieldReader mr(doc, *m, "memory", diags);
-    g.memory_bytes = mr.required_number("capacity_gb", 1, 1e5) * kGB;
+    // Vendors quote device memory in binary units: an "80 GB" H100 has 80 GiB (nvidia-smi
+    // shows 81559 MiB of it, docs/reference/memory.md).
+    g.memory_bytes = mr.required_number("capacity_gb", 1, 1e5) * kGiB;
     g.memory_type = mr.required_string("type");
     g.memory_bandwidth = mr.required_number("bandwidth_gbps", 1, 1e6) * kGB;
     g.bus_bits = static_cast<int>(mr.integer_or("bus_bits", 0, 0, 1 << 16));

@@ -1,6 +1,7 @@
 // GpuSpec: one card of the hardware catalog (topologies/gpus/<id>.json, docs/formats/gpu-catalog.md).
 //
-// All quantities are SI: bytes, bytes/s, FLOP/s, watts. Peak rates are dense tensor rates with
+// All quantities are SI: bytes, bytes/s, FLOP/s, watts. Device memory capacity is quoted by
+// vendors in binary units (80 GB = 80 GiB), bandwidths in decimal ones. Peak rates are dense tensor rates with
 // FP32 accumulation (GeForce cards already carry their half rate in the file). Every number in
 // the file must be covered by its `sources` map; parse_gpu() rejects files where one is not.
 #pragma once

@@ -9,7 +9,7 @@ namespace stepsim {
 std::string to_string(Arch a) { return a == Arch::gpt ? "gpt" : "llama"; }
 
 void read_model_fields(FieldReader& r, ModelSpec& m) {
-  m.id = r.string_or("id", "");
+  m.id = r.string_or("id", "inline");
   m.name = r.string_or("name", m.id);
   r.require("arch");
   m.arch = r.choice("arch", "llama", {"gpt", "llama"}) == "gpt" ? Arch::gpt : Arch::llama;

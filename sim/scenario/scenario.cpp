@@ -71,7 +71,6 @@ void read_model_reference(FieldReader& r, const std::string& base_dir, Scenario&
   read_model_fields(mr, s.model);
   mr.finish();
   s.model.file = doc.file;
-  if (s.model.id.empty()) s.model.id = "inline";
 }
 
 void check_precision(const Scenario& s, const JsonDocument& doc, Diagnostics& diags) {
@@ -82,7 +81,8 @@ void check_precision(const Scenario& s, const JsonDocument& doc, Diagnostics& di
                                           : "the catalog has no rate for it";
   diags.add({doc.file, doc.line_of("training.precision"), "training.precision",
              fmt::format("{} does not support {} matmuls ({})", s.gpu.id, to_string(p), why),
-             "use \"bf16\", or pick a card that supports it (see `stepsim catalog gpus`)"});
+             p == Precision::bf16 ? "use \"fp16\" (pre-Ampere cards have no bf16), or pick a newer card"
+                                  : "use \"bf16\", or pick a card that supports it (see `stepsim catalog gpus`)"});
 }
 
 void check_parallelism(Scenario& s, const JsonDocument& doc, Diagnostics& diags) {

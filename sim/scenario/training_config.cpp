@@ -120,12 +120,15 @@ void read_training(FieldReader& r, TrainingConfig& t) {
   if (t.finetune != Finetune::full && t.lora_rank == 0)
     r.error("lora_rank", "finetune \"" + to_string(t.finetune) + "\" needs an adapter rank",
             "add \"lora_rank\": 16 (or the rank you train with)");
+  if (t.finetune == Finetune::full && r.has("lora_targets"))
+    r.error("lora_targets", "lora_targets is set but finetune is \"full\"",
+            "set \"finetune\": \"lora\" or \"qlora\", or remove lora_targets");
   if (t.finetune == Finetune::full && r.has("lora_rank"))
     r.error("lora_rank", "lora_rank is set but finetune is \"full\"",
             "set \"finetune\": \"lora\" or \"qlora\", or remove lora_rank");
   if (t.offload != Offload::none && t.sharding == Sharding::none)
     r.error("offload", "offload \"" + to_string(t.offload) + "\" needs a sharded optimizer",
-            "set \"sharding\" to zero2, zero3 or fsdp (DeepSpeed/FSDP offload the sharded states)");
+            "set \"sharding\" to zero1, zero2, zero3, fsdp or hsdp (DeepSpeed/FSDP offload the sharded states)");
   if (t.schedule == PipelineSchedule::interleaved && t.vp < 2)
     r.error("pipeline_schedule", "the interleaved schedule needs vp >= 2 virtual stages per rank",
             "set \"vp\": 2 or more, or use \"1f1b\"");

@@ -41,7 +41,7 @@ struct TrainingConfig {
   PipelineSchedule schedule = PipelineSchedule::one_f_one_b;
   std::vector<int> layers_per_stage;  // empty = balanced split
   Sharding sharding = Sharding::none;
-  int hsdp_shard_size = 0;    // 0 = GPUs per node
+  int hsdp_shard_size = 0;    // DP ranks per shard group; default min(dp, GPUs per node / (tp·cp))
   Offload offload = Offload::none;
   Recompute recompute = Recompute::none;
   Optimizer optimizer = Optimizer::adamw;

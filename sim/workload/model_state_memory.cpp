@@ -36,7 +36,7 @@ BytesPerParameter trainable_bytes_per_parameter(Precision p, Optimizer o) {
 int sharding_group_size(const Scenario& s) {
   const TrainingConfig& t = s.training;
   if (t.sharding == Sharding::none) return 1;
-  if (t.sharding == Sharding::hsdp) return t.hsdp_shard_size;
+  if (t.sharding == Sharding::hsdp) return t.hsdp_shard_size * t.cp;
   return s.dp() * t.cp;
 }
 

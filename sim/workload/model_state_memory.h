@@ -1,5 +1,5 @@
 // Model-state memory of one rank: weights, gradients and optimizer states, after ZeRO/FSDP
-// sharding and host offload. Bytes per parameter (docs/memory-model.md):
+// sharding and host offload. Bytes per parameter (docs/reference/memory.md §1):
 //   weights   2 (bf16/fp16 compute copy; fp32 training: 4); fp8 adds a 1-byte cached copy,
 //             fp4 a 0.5625-byte NVFP4 copy (4 bits + one 8-bit scale per 16 values);
 //             QLoRA base matrices 0.5 + 0.127/8 (NF4 with double-quantized constants)

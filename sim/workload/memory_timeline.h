@@ -1,0 +1,42 @@
+// The memory timeline of one rank: walk its program in order, apply each op's allocations when
+// it starts and its frees when it ends, and keep the peak, the op at which it happens and the
+// bytes per category then. Tensor bytes become "reserved" through the allocator's reserve, and
+// device bytes by adding the CUDA context and one NCCL buffer set per communicator — the figure
+// an out-of-memory error is about.
+#pragma once
+
+#include <array>
+
+#include "scenario/scenario.h"
+#include "workload/memory_overheads.h"
+#include "workload/program.h"
+
+namespace stepsim {
+
+struct MemoryMoment {
+  Phase phase = Phase::forward;
+  OpKind kind = OpKind::norm;
+  int micro_batch = -1;
+  int layer = -1;
+  size_t op = 0;
+};
+
+struct RankMemory {
+  int pipeline_rank = 0;
+  double peak_tensor_bytes = 0;
+  double peak_reserved_bytes = 0;  // what torch.cuda.max_memory_reserved would show
+  double peak_device_bytes = 0;    // reserved + context + NCCL: what nvidia-smi shows
+  double framework_bytes = 0;      // context + NCCL
+  MemoryMoment peak_at;
+  std::array<double, kMemCategoryCount> at_peak{};
+};
+
+// Communicators a rank of this scenario opens (one per parallel group of size > 1).
+int communicator_count(const Scenario& s);
+
+RankMemory memory_timeline(const RankProgram& program, const MemoryOverheads& overheads, int communicators);
+
+// Device memory a job may use on this card: its capacity less what the driver keeps.
+double usable_capacity(const GpuSpec& gpu, const MemoryOverheads& overheads);
+
+}  // namespace stepsim

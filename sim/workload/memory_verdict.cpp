@@ -1,0 +1,122 @@
+#include "workload/memory_verdict.h"
+
+#include <fmt/format.h>
+
+#include <functional>
+
+#include "workload/model_state_memory.h"
+#include "workload/program_builder.h"
+
+namespace stepsim {
+
+namespace {
+
+struct Candidate {
+  std::string description;
+  std::vector<std::string> overrides;
+  std::function<bool(Scenario&)> apply;  // false when the change does not apply to this scenario
+};
+
+// Re-derives dp after a change of the GPU count; false when the batch no longer divides.
+bool rebalance(Scenario& s) {
+  TrainingConfig& t = s.training;
+  const int64_t model_parallel = int64_t{t.tp} * t.pp * t.cp;
+  if (s.total_gpus() % model_parallel != 0) return false;
+  t.dp = static_cast<int>(s.total_gpus() / model_parallel);
+  if (t.sharding == Sharding::hsdp) t.hsdp_shard_size = std::min(*t.dp, t.hsdp_shard_size);
+  return t.global_batch % (t.micro_batch * *t.dp) == 0;
+}
+
+std::vector<Candidate> candidates(const Scenario& s) {
+  const TrainingConfig& t = s.training;
+  std::vector<Candidate> c;
+  if (!t.shards_parameters())
+    c.push_back({"shard parameters, gradients and optimizer states (ZeRO-3)", {"training.sharding=zero3"},
+                 [](Scenario& x) { x.training.sharding = Sharding::zero3; return true; }});
+  if (t.recompute != Recompute::full)
+    c.push_back({"full activation recompute", {"training.recompute=full"},
+                 [](Scenario& x) { x.training.recompute = Recompute::full; return true; }});
+  if (t.micro_batch > 1)
+    c.push_back({fmt::format("micro-batch {} instead of {}", t.micro_batch / 2, t.micro_batch),
+                 {fmt::format("training.micro_batch={}", t.micro_batch / 2)},
+                 [](Scenario& x) { x.training.micro_batch /= 2; return rebalance(x); }});
+  if (t.optimizer == Optimizer::adamw)
+    c.push_back({"8-bit AdamW states", {"training.optimizer=adamw8bit"},
+                 [](Scenario& x) { x.training.optimizer = Optimizer::adamw8bit; return true; }});
+  if (t.offload == Offload::none)
+    c.push_back({"offload optimizer states to host memory (with ZeRO-3)",
+                 {"training.offload=optimizer", "training.sharding=zero3"}, [](Scenario& x) {
+                   x.training.offload = Offload::optimizer;
+                   if (!x.training.shards_parameters()) x.training.sharding = Sharding::zero3;
+                   return true;
+                 }});
+  if (t.finetune == Finetune::full)
+    c.push_back({"LoRA rank 16 instead of full fine-tuning", {"training.finetune=lora", "training.lora_rank=16"},
+                 [](Scenario& x) {
+                   x.training.finetune = Finetune::lora;
+                   x.training.lora_rank = 16;
+                   return true;
+                 }});
+  if (t.finetune != Finetune::qlora)
+    c.push_back({"QLoRA (NF4 base, rank 16)", {"training.finetune=qlora", "training.lora_rank=16"}, [](Scenario& x) {
+                   x.training.finetune = Finetune::qlora;
+                   if (x.training.lora_rank == 0) x.training.lora_rank = 16;
+                   return true;
+                 }});
+  if (s.topology.fabric)
+    c.push_back({fmt::format("{} nodes instead of {}", s.nodes * 2, s.nodes),
+                 {fmt::format("cluster.nodes={}", s.nodes * 2)}, [](Scenario& x) {
+                   x.nodes *= 2;
+                   return rebalance(x);
+                 }});
+  return c;
+}
+
+}  // namespace
+
+Result<MemoryVerdict> evaluate_memory(const Scenario& s, bool suggest) {
+  return evaluate_memory(s, build_workload(s), suggest);
+}
+
+Result<MemoryVerdict> evaluate_memory(const Scenario& s, const Workload& w, bool suggest) {
+  auto overheads = load_memory_overheads();
+  if (!overheads.ok()) return overheads.errors();
+  MemoryVerdict v;
+  v.capacity_bytes = usable_capacity(s.gpu, overheads.value());
+  const int communicators = communicator_count(s);
+  for (const RankProgram& p : w.stages) {
+    v.stages.push_back(memory_timeline(p, overheads.value(), communicators));
+    if (v.stages.back().peak_device_bytes > v.worst.peak_device_bytes) v.worst = v.stages.back();
+  }
+  v.oom = v.worst.peak_device_bytes > v.capacity_bytes;
+  v.shortfall_bytes = v.oom ? v.worst.peak_device_bytes - v.capacity_bytes : 0;
+  v.headroom_bytes = v.oom ? 0 : v.capacity_bytes - v.worst.peak_device_bytes;
+  double host_per_gpu = 0;
+  for (int p = 0; p < s.training.pp; ++p) host_per_gpu = std::max(host_per_gpu, model_state_bytes(s, p).host);
+  v.host_bytes_per_node = host_per_gpu * s.gpus_per_node();
+  v.host_capacity_bytes = s.topology.host_memory_bytes;
+  v.host_oom = v.host_bytes_per_node > v.host_capacity_bytes;
+  if (!suggest || !(v.oom || v.host_oom)) return v;
+
+  // Single changes first, in the order listed (least disruptive first); pairs if none fits.
+  std::vector<Candidate> all = candidates(s);
+  auto try_fix = [&](const std::vector<const Candidate*>& chosen) {
+    Scenario x = s;
+    MemoryFix fix;
+    for (const Candidate* c : chosen) {
+      if (!c->apply(x)) return;
+      fix.description += (fix.description.empty() ? "" : " + ") + c->description;
+      fix.overrides.insert(fix.overrides.end(), c->overrides.begin(), c->overrides.end());
+    }
+    auto r = evaluate_memory(x, false);
+    if (!r.ok() || r.value().oom || r.value().host_oom) return;
+    fix.peak_device_bytes = r.value().worst.peak_device_bytes;
+    v.fixes.push_back(fix);
+  };
+  for (size_t i = 0; i < all.size() && v.fixes.size() < 3; ++i) try_fix({&all[i]});
+  for (size_t i = 0; i < all.size() && v.fixes.empty(); ++i)
+    for (size_t j = i + 1; j < all.size() && v.fixes.size() < 3; ++j) try_fix({&all[i], &all[j]});
+  return v;
+}
+
+}  // namespace stepsim

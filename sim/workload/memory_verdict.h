@@ -1,0 +1,42 @@
+// The out-of-memory verdict of a scenario: the memory timeline of every pipeline stage (all
+// ranks of a stage run the same program), the worst one against the card's usable capacity,
+// host memory for offloaded states against the node's RAM, and — when something does not fit
+// — the changes that would make it fit, found by re-evaluating modified scenarios (never
+// canned advice). Requires a scenario that load_scenario() accepted.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "scenario/scenario.h"
+#include "workload/memory_timeline.h"
+
+namespace stepsim {
+
+struct MemoryFix {
+  std::string description;             // "full activation recompute"
+  std::vector<std::string> overrides;  // "--set" arguments that apply it: "training.recompute=full"
+  double peak_device_bytes = 0;        // the peak with the change
+};
+
+struct MemoryVerdict {
+  double capacity_bytes = 0;           // usable device memory per GPU
+  std::vector<RankMemory> stages;      // one per pipeline rank
+  RankMemory worst;                    // the stage with the highest device peak
+  bool oom = false;
+  double shortfall_bytes = 0;          // peak - capacity when oom
+  double headroom_bytes = 0;           // capacity - peak when it fits
+  double host_bytes_per_node = 0;      // offloaded states of the node's GPUs
+  double host_capacity_bytes = 0;
+  bool host_oom = false;
+  std::vector<MemoryFix> fixes;        // at most three, when oom
+};
+
+struct Workload;
+
+// `suggest` = false skips the search for fixes (used by the search itself).
+Result<MemoryVerdict> evaluate_memory(const Scenario& s, bool suggest = true);
+// The same for an already lowered workload of `s`.
+Result<MemoryVerdict> evaluate_memory(const Scenario& s, const Workload& w, bool suggest);
+
+}  // namespace stepsim

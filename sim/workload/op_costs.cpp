@@ -1,0 +1,35 @@
+#include "workload/op_costs.h"
+
+namespace stepsim {
+
+Diagnostics apply_costs(const Scenario& s, Workload& w) {
+  auto eff = load_efficiency(s.gpu.family);
+  if (!eff.ok()) return eff.errors();
+  for (RankProgram& p : w.stages) {
+    for (Op& op : p.ops) {
+      if (is_communication(op.kind)) continue;
+      if (op.flops == 0 && op.bytes == 0) continue;  // markers and skipped work launch nothing
+      ComputeWork work{op.work, op.flops, op.bytes, op.gemm_m, op.gemm_n, op.gemm_k, op.precision};
+      op.seconds = kernel_seconds(s.gpu, eff.value(), work);
+    }
+  }
+  return {};
+}
+
+ComputeSummary summarize_compute(const Workload& w) {
+  ComputeSummary best;
+  for (const RankProgram& p : w.stages) {
+    ComputeSummary c;
+    c.stage = p.pipeline_rank;
+    for (const Op& op : p.ops) {
+      if (is_communication(op.kind) || op.seconds == 0) continue;
+      c.seconds_by_kind[to_string(op.kind)] += op.seconds;
+      c.seconds_by_phase[to_string(op.phase)] += op.seconds;
+      c.total_seconds += op.seconds;
+    }
+    if (c.total_seconds > best.total_seconds) best = c;
+  }
+  return best;
+}
+
+}  // namespace stepsim
