@@ -9,6 +9,7 @@
 #include "report/static_report.h"
 #include "report/units.h"
 #include "scenario/data_dirs.h"
+#include "scenario/efficiency_spec.h"
 #include "scenario/file_kind.h"
 #include "scenario/scenario.h"
 #include "workload/model_math.h"
@@ -79,6 +80,7 @@ int check_command(const std::vector<std::string>& files, bool all_shipped) {
   if (all_shipped) {
     for (CatalogKind k : {CatalogKind::gpus, CatalogKind::models, CatalogKind::topologies, CatalogKind::scenarios})
       for (const auto& f : catalog_files(k)) targets.push_back(f);
+    for (const auto& family : efficiency_families()) targets.push_back(efficiency_dir() + "/" + family + ".json");
   }
   if (targets.empty()) {
     std::cerr << "error: nothing to check; give files or --all\n";

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "scenario/efficiency_spec.h"
 #include "scenario/scenario.h"
 
 namespace stepsim {
@@ -13,6 +14,7 @@ std::string detect_kind(const Json& root) {
   if (root.contains("training") || root.contains("cluster")) return "scenario";
   if (is_hf_config(root)) return "hf-config";
   if (root.contains("link_types") || root.contains("node")) return "topology";
+  if (root.contains("gemm")) return "efficiency";
   if (root.contains("dense_tflops") || root.contains("memory")) return "gpu";
   if (root.contains("layers") || root.contains("arch")) return "model";
   return "unknown";
@@ -48,6 +50,10 @@ CheckOutcome check_file(const std::string& path) {
       out.summary = fmt::format("topology: {} ({} GPUs per node, {} devices, {} links, fabric {})", t.value().id,
                                 t.value().gpus_per_node(), t.value().devices.size(), t.value().links.size(),
                                 t.value().fabric ? t.value().fabric->kind : "none");
+  } else if (out.kind == "efficiency") {
+    auto e = parse_efficiency(doc.value());
+    if (!e.ok()) out.errors = e.errors();
+    else out.summary = fmt::format("efficiency: {} family", e.value().family);
   } else if (out.kind == "gpu") {
     auto g = parse_gpu(doc.value());
     if (!g.ok()) out.errors = g.errors();

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "scenario/citations.h"
 #include "scenario/data_dirs.h"
 #include "scenario/field_reader.h"
 
@@ -35,40 +36,6 @@ std::optional<double> GpuSpec::peak_flops(Precision p) const {
   if (it == dense_flops.end()) return std::nullopt;
   return it->second;
 }
-
-namespace {
-
-bool covered(const std::map<std::string, std::string>& sources, std::string path) {
-  while (true) {
-    if (sources.count(path)) return true;
-    size_t cut = path.find_last_of('.');
-    if (cut == std::string::npos) return false;
-    path = path.substr(0, cut);
-  }
-}
-
-// Every fact outside the identity fields, `sources` and `prices` (whose entries carry their own
-// source) must have a citation at its path or an ancestor's.
-void check_sources(const JsonDocument& doc, const Json& node, const std::string& path,
-                   const std::map<std::string, std::string>& sources, Diagnostics& diags) {
-  if (node.is_object()) {
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      if (path.empty() && (it.key() == "id" || it.key() == "name" || it.key() == "vendor" ||
-                           it.key() == "family" || it.key() == "form_factor" || it.key() == "sources" ||
-                           it.key() == "prices"))
-        continue;
-      check_sources(doc, it.value(), join_path(path, it.key()), sources, diags);
-    }
-    return;
-  }
-  if (node.is_null()) return;
-  if (!covered(sources, path)) {
-    diags.add({doc.file, doc.line_of(path), path, "this figure has no citation in \"sources\"",
-               "add \"sources\": {\"" + path + "\": \"<where the number comes from>\"} (or cite its parent)"});
-  }
-}
-
-}  // namespace
 
 Result<GpuSpec> parse_gpu(const JsonDocument& doc) {
   Diagnostics diags;
@@ -159,7 +126,9 @@ Result<GpuSpec> parse_gpu(const JsonDocument& doc) {
     }
   }
   r.finish();
-  if (diags.ok()) check_sources(doc, doc.root, "", g.sources, diags);
+  if (diags.ok())
+    check_citations(doc, doc.root, "", g.sources, {"id", "name", "vendor", "family", "form_factor", "sources", "prices"},
+                    diags);
   if (!diags.ok()) return diags;
   return g;
 }

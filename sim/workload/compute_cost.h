@@ -25,6 +25,7 @@
 
 #include "scenario/diagnostics.h"
 #include "scenario/gpu_spec.h"
+#include "scenario/efficiency_spec.h"
 #include "scenario/json_document.h"
 
 namespace stepsim {
@@ -39,24 +40,7 @@ struct ComputeWork {
   Precision precision = Precision::bf16;       // matmul precision (GEMMs only; see above)
 };
 
-struct EfficiencyModel {
-  std::string file;
-  std::string family;
-  std::map<Precision, double> gemm_max_efficiency;  // fraction of the catalog dense peak; absent = null
-  double gemm_half_saturation_s = 0;                // fixed ramp time of one GEMM
-  std::optional<double> gemm_min_dimension_half;    // elements; absent = no shape penalty
-  double attention_efficiency = 0;                  // fraction of the 16-bit tensor peak
-  double memory_bandwidth_efficiency = 0;           // fraction of the catalog bandwidth
-  double launch_overhead_s = 0;                     // per kernel
-  std::map<std::string, std::string> sources;
-};
 
-// The families a GPU catalog entry may name; each has one efficiency file.
-const std::vector<std::string>& efficiency_families();
-std::string efficiency_dir();  // <data root>/topologies/efficiency
-
-Result<EfficiencyModel> parse_efficiency(const JsonDocument& doc);
-Result<EfficiencyModel> load_efficiency(const std::string& family);
 
 struct KernelCost {
   double compute_s = 0;   // tensor/vector time at the modelled efficiency
