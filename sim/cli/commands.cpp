@@ -47,7 +47,12 @@ int run_command(const RunOptions& options) {
     return kExitBadInput;
   }
   const Scenario& s = scenario.value();
-  Workload workload = build_workload(s);
+  auto overheads = load_memory_overheads();
+  if (!overheads.ok()) {
+    print_errors(overheads.errors());
+    return kExitInternal;
+  }
+  Workload workload = build_workload(s, overheads.value());
   Diagnostics cost_errors = apply_costs(s, workload);
   if (!cost_errors.ok()) {
     print_errors(cost_errors);

@@ -48,6 +48,7 @@ OJson moment_json(const MemoryMoment& m) {
 }
 
 std::string moment_text(const MemoryMoment& m) {
+  if (m.phase == Phase::optimizer) return "the optimizer step";
   std::string where = m.layer >= 0 ? fmt::format("layer {}", m.layer) : std::string("outside the layers");
   return fmt::format("{} of micro-batch {}, {}, {}", to_string(m.phase), m.micro_batch, where, to_string(m.kind));
 }

@@ -12,8 +12,8 @@ constexpr double kActivationBytes = 2;  // bf16/fp16 activations and gradients
 constexpr double kNf4BytesPerParameter = 0.5 + 0.127 / 8;
 }  // namespace
 
-LayerLowering::LayerLowering(const Scenario& s, double tokens)
-    : s_(s), t_(s.training), tokens_(tokens), tp_(s.training.tp) {
+LayerLowering::LayerLowering(const Scenario& s, double tokens, double optimizer_temporaries)
+    : s_(s), t_(s.training), tokens_(tokens), tp_(s.training.tp), optimizer_temporaries_(optimizer_temporaries) {
   const ModelSpec& m = s.model;
   hidden_bytes_ = tokens * m.hidden * kActivationBytes;
   sp_divisor_ = t_.sp ? tp_ : 1;
@@ -240,8 +240,15 @@ uint32_t LayerLowering::layer_backward(RankProgram& p, int layer, int mb, const 
   last = tp_before_block(p, Phase::backward, layer, mb, last);
   std::vector<Gemm> mlp = mlp_gemms();
   if (m.moe) {
+    // Same traffic as the forward; the experts' GEMMs run twice (data and weight gradients).
+    const size_t before = p.ops.size();
     last = moe_forward(p, Phase::backward, layer, mb, last);
-    p.ops[last].flops *= 2;  // data and weight gradients of the experts
+    for (size_t i = before; i < p.ops.size(); ++i)
+      if (p.ops[i].kind == OpKind::expert_mlp || p.ops[i].kind == OpKind::router) {
+        p.ops[i].flops *= 2;
+        p.ops[i].model_flops *= 2;
+        p.ops[i].bytes *= 2;
+      }
   } else {
     gemm_backward(p, mlp.back(), layer, mb, last);
     last = elementwise(p, OpKind::activation, Phase::backward, layer, mb,
@@ -300,7 +307,11 @@ uint32_t LayerLowering::head_backward(RankProgram& p, int mb) {
   const ModelSpec& m = s_.model;
   const double V = static_cast<double>(m.vocab), h = m.hidden;
   uint32_t last = elementwise(p, OpKind::loss, Phase::backward, -1, mb, 3 * 4 * tokens_ * V / tp_, {});
+  // The gradient of the fp32 logits lives while the output layer's backward runs (memory.md §4.3).
+  const double logit_gradient = 4 * tokens_ * V / tp_;
+  p.ops[last].at_start.push_back({MemCategory::logits, logit_gradient});
   gemm_backward(p, {OpKind::lm_head, tokens_, V / tp_, h, 0}, -1, mb, last);
+  p.ops[last].at_end.push_back({MemCategory::logits, -logit_gradient});
   // The output layer's input gradient is a partial sum over the vocabulary shards.
   last = tp_after_block(p, Phase::backward, -1, mb, last);
   p.ops[last].at_end.push_back({MemCategory::logits, -loss_activation_bytes(m, t_, tokens_)});
@@ -352,8 +363,7 @@ uint32_t LayerLowering::optimizer_step(RankProgram& p, int pipeline_rank, const 
   // Read gradient, states and master; write states, master and the compute copy.
   op.bytes = trainable / shard * (b.gradients + 2 * b.optimizer + b.weights);
   op.deps = deps;
-  // PyTorch's foreach AdamW holds temporaries about the size of the parameters it updates.
-  const double temporaries = t_.offload == Offload::none ? trainable / shard * 4 : 0;
+  const double temporaries = t_.offload == Offload::none ? trainable / shard * optimizer_temporaries_ : 0;
   op.at_start.push_back({MemCategory::transient, temporaries});
   op.at_end.push_back({MemCategory::transient, -temporaries});
   if (t_.offload != Offload::none) {

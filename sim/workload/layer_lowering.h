@@ -16,7 +16,8 @@ namespace stepsim {
 
 class LayerLowering {
  public:
-  LayerLowering(const Scenario& s, double tokens);
+  // `optimizer_temporaries` is bytes per trainable parameter that the optimizer step allocates.
+  LayerLowering(const Scenario& s, double tokens, double optimizer_temporaries);
 
   uint32_t layer_forward(RankProgram& p, int layer, int mb, Phase phase, const std::vector<uint32_t>& deps);
   uint32_t layer_backward(RankProgram& p, int layer, int mb, const std::vector<uint32_t>& deps);
@@ -71,6 +72,7 @@ class LayerLowering {
   double trainable_layer_bytes_;
   double dequantized_bytes_;   // QLoRA: one layer's largest matrix dequantized to bf16
   bool trainable_base_;
+  double optimizer_temporaries_;
 };
 
 }  // namespace stepsim

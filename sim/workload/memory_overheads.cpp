@@ -17,10 +17,11 @@ Result<MemoryOverheads> parse_memory_overheads(const JsonDocument& doc) {
   o.nccl_bytes_per_communicator = r.required_number("nccl_mib_per_communicator", 0, 1e6) * kMiB;
   o.allocator_reserve_fraction = r.required_number("allocator_reserve_fraction", 0, 1);
   o.driver_reserved_bytes = r.required_number("driver_reserved_mib", 0, 1e6) * kMiB;
+  o.optimizer_step_bytes_per_parameter = r.required_number("optimizer_step_bytes_per_parameter", 0, 64);
   r.require("sources");
   if (const Json* s = r.object_member("sources")) {
     for (const char* key : {"cuda_context_mib", "nccl_mib_per_communicator", "allocator_reserve_fraction",
-                            "driver_reserved_mib"})
+                            "driver_reserved_mib", "optimizer_step_bytes_per_parameter"})
       if (!s->contains(key)) r.error("sources", std::string("no citation for \"") + key + "\"", "add one");
   }
   r.finish();

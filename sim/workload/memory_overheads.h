@@ -12,6 +12,7 @@ struct MemoryOverheads {
   double nccl_bytes_per_communicator = 0;
   double allocator_reserve_fraction = 0;
   double driver_reserved_bytes = 0;
+  double optimizer_step_bytes_per_parameter = 0;  // temporaries of the optimizer step
 };
 
 Result<MemoryOverheads> parse_memory_overheads(const JsonDocument& doc);

@@ -1,5 +1,7 @@
 #include "workload/memory_timeline.h"
 
+#include <algorithm>
+
 namespace stepsim {
 
 int communicator_count(const Scenario& s) {
@@ -25,8 +27,10 @@ RankMemory memory_timeline(const RankProgram& program, const MemoryOverheads& ov
   double total = 0;
   auto apply = [&](const std::vector<MemoryEffect>& effects) {
     for (const MemoryEffect& e : effects) {
-      now[static_cast<size_t>(e.category)] += e.bytes;
+      const size_t c = static_cast<size_t>(e.category);
+      now[c] += e.bytes;
       total += e.bytes;
+      r.max_by_category[c] = std::max(r.max_by_category[c], now[c]);
     }
   };
   auto observe = [&](size_t index) {

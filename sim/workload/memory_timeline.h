@@ -29,6 +29,7 @@ struct RankMemory {
   double framework_bytes = 0;      // context + NCCL
   MemoryMoment peak_at;
   std::array<double, kMemCategoryCount> at_peak{};
+  std::array<double, kMemCategoryCount> max_by_category{};  // each category's own maximum over the step
 };
 
 // Communicators a rank of this scenario opens (one per parallel group of size > 1).

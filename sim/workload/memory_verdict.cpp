@@ -75,7 +75,9 @@ std::vector<Candidate> candidates(const Scenario& s) {
 }  // namespace
 
 Result<MemoryVerdict> evaluate_memory(const Scenario& s, bool suggest) {
-  return evaluate_memory(s, build_workload(s), suggest);
+  auto overheads = load_memory_overheads();
+  if (!overheads.ok()) return overheads.errors();
+  return evaluate_memory(s, build_workload(s, overheads.value()), suggest);
 }
 
 Result<MemoryVerdict> evaluate_memory(const Scenario& s, const Workload& w, bool suggest) {

@@ -18,8 +18,8 @@ namespace {
 // parameter gathers in flight, gradient buckets, and the ops the optimizer must wait for.
 class StageBuilder {
  public:
-  StageBuilder(const Scenario& s, int rank, int micro_batches, double tokens)
-      : s_(s), t_(s.training), rank_(rank), m_(micro_batches), lowering_(s, tokens) {
+  StageBuilder(const Scenario& s, int rank, int micro_batches, double tokens, double optimizer_temporaries)
+      : s_(s), t_(s.training), rank_(rank), m_(micro_batches), lowering_(s, tokens, optimizer_temporaries) {
     program_.pipeline_rank = rank;
     const auto& split = t_.layers_per_stage;
     for (int chunk = 0; chunk < t_.vp; ++chunk) {
@@ -117,7 +117,9 @@ class StageBuilder {
 
   // Gradient reduction: ZeRO-3/FSDP reduce-scatter every layer of every micro-batch; ZeRO-2
   // reduce-scatters buckets every micro-batch; DDP and ZeRO-1 reduce buckets once, overlapping
-  // the last micro-batch's backward (gradient accumulation runs without communication).
+  // the last micro-batch's backward (gradient accumulation runs without communication). A bucket
+  // holds at least dp_bucket_mb and never splits a layer: gradients that become ready at the same
+  // moment travel as one collective, which keeps the flow count low at scale.
   void gradients_ready(int layer, int mb, uint32_t producer, bool last_micro_batch) {
     if (t_.finetune != Finetune::full && lowering_.trainable_bytes_per_layer() == 0) return;
     if (shards_params()) {
@@ -175,11 +177,13 @@ class StageBuilder {
 
 }  // namespace
 
-Workload build_workload(const Scenario& s) {
+Workload build_workload(const Scenario& s, const MemoryOverheads& overheads) {
   Workload w{ParallelLayout(s), static_cast<int>(s.micro_batches_per_step()),
              static_cast<double>(s.training.micro_batch * s.training.seq_len) / s.training.cp, {}};
   for (int rank = 0; rank < s.training.pp; ++rank)
-    w.stages.push_back(StageBuilder(s, rank, w.micro_batches, w.tokens_per_micro_batch).build());
+    w.stages.push_back(StageBuilder(s, rank, w.micro_batches, w.tokens_per_micro_batch,
+                                    overheads.optimizer_step_bytes_per_parameter)
+                           .build());
   return w;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "scenario/scenario.h"
+#include "workload/memory_overheads.h"
 #include "workload/parallel_layout.h"
 #include "workload/program.h"
 
@@ -20,6 +21,6 @@ struct Workload {
   std::vector<RankProgram> stages;    // index = pipeline rank
 };
 
-Workload build_workload(const Scenario& s);
+Workload build_workload(const Scenario& s, const MemoryOverheads& overheads);
 
 }  // namespace stepsim

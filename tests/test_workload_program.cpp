@@ -1,0 +1,194 @@
+// The lowered per-rank programs: FLOPs add up to the closed forms, the collectives that each
+// parallelism adds are there, the memory timeline peaks where the literature says, and the
+// computed OOM fixes really fit when applied.
+#include <catch2/catch.hpp>
+
+#include <map>
+
+#include "scenario/data_dirs.h"
+#include "scenario/scenario.h"
+#include "workload/memory_verdict.h"
+#include "workload/model_math.h"
+#include "workload/program_builder.h"
+
+using namespace stepsim;
+
+namespace {
+
+Scenario scenario(const std::string& model, const std::string& cluster, const std::string& training,
+                  std::vector<Override> overrides = {}) {
+  std::string text = "{\"cluster\": {" + cluster + "}, \"model\": \"" + model + "\", \"training\": {" + training + "}}";
+  auto doc = parse_json_text(text, "s.json");
+  REQUIRE(doc.ok());
+  auto s = parse_scenario(doc.value(), overrides);
+  if (!s.ok()) FAIL(s.errors().to_string());
+  return s.value();
+}
+
+Scenario shipped(const std::string& name, std::vector<Override> overrides = {}) {
+  auto s = load_scenario(catalog_dir(CatalogKind::scenarios) + "/" + name + ".json", overrides);
+  if (!s.ok()) FAIL(s.errors().to_string());
+  return s.value();
+}
+
+MemoryOverheads overheads() {
+  auto o = load_memory_overheads();
+  REQUIRE(o.ok());
+  return o.value();
+}
+
+// Model FLOPs of the whole step from the programs: every stage's ops times the ranks that run it.
+double program_model_flops(const Scenario& s) {
+  Workload w = build_workload(s, overheads());
+  double per_replica = 0;
+  for (const RankProgram& p : w.stages)
+    for (const Op& op : p.ops) per_replica += op.model_flops;
+  return per_replica * s.training.tp * s.training.cp * s.dp();
+}
+
+std::map<std::string, int> count_kinds(const RankProgram& p, Phase phase) {
+  std::map<std::string, int> counts;
+  for (const Op& op : p.ops)
+    if (op.phase == phase) ++counts[to_string(op.kind) + "/" + to_string(op.group)];
+  return counts;
+}
+
+}  // namespace
+
+TEST_CASE("op FLOPs add up to the model-FLOPs formulas", "[program]") {
+  const std::vector<Scenario> cases = {
+      shipped("gpt3-175b-megatron-dgx-a100"),                  // TP8 PP8, full recompute
+      shipped("llama3-70b-full-zero3-h100-pcie"),              // ZeRO-3, 8 micro-batches per rank
+      shipped("llama3-70b-lora-rtx-pro-6000"),                 // frozen base, adapters
+      shipped("gpt-8gpu-h100-pcie"),                           // TP2 SP, micro-batch 2
+      scenario("mixtral-8x7b", "\"topology\": \"dgx-h100\"",
+               "\"seq_len\": 4096, \"global_batch\": 16, \"tp\": 2, \"ep\": 4, \"sharding\": \"zero1\""),
+      scenario("llama3-8b", "\"topology\": \"dgx-h100\"",
+               "\"seq_len\": 8192, \"global_batch\": 16, \"cp\": 2, \"pp\": 2, \"vp\": 2, \"micro_batch\": 1"),
+  };
+  for (const Scenario& s : cases) {
+    INFO(s.name << " " << s.model.id);
+    const double closed_form = flops_per_token(s.model, s.training).model() * static_cast<double>(s.tokens_per_step());
+    CHECK(program_model_flops(s) == Approx(closed_form).epsilon(0.01));
+  }
+  // GPT-3 175B against Narayanan et al.'s formula directly: 72·B·s·l·h²·(1 + s/6h + V/12lh).
+  const Scenario gpt3 = cases[0];
+  const double B = 64, s = 2048, l = 96, h = 12288, V = 50257;
+  CHECK(program_model_flops(gpt3) == Approx(72 * B * s * l * h * h * (1 + s / (6 * h) + V / (12 * l * h))).epsilon(0.01));
+}
+
+TEST_CASE("recompute adds executed FLOPs but no model FLOPs", "[program]") {
+  const Scenario full = shipped("gpt3-175b-megatron-dgx-a100");
+  const Scenario none = shipped("gpt3-175b-megatron-dgx-a100", {{"training.recompute", "none"}});
+  CHECK(program_model_flops(full) == Approx(program_model_flops(none)));
+  double executed_full = 0, executed_none = 0;
+  for (const RankProgram& p : build_workload(full, overheads()).stages)
+    for (const Op& op : p.ops) executed_full += op.flops;
+  for (const RankProgram& p : build_workload(none, overheads()).stages)
+    for (const Op& op : p.ops) executed_none += op.flops;
+  CHECK(executed_full > executed_none * 1.25);  // one more forward of every layer (~4/3)
+  CHECK(executed_full < executed_none * 1.34);
+}
+
+TEST_CASE("each parallelism adds its collectives", "[program]") {
+  // Megatron TP without SP: two all-reduces per layer forward; with SP: two all-gathers and two reduce-scatters.
+  Scenario tp = scenario("llama3-8b", "\"topology\": \"dgx-h100\"", "\"seq_len\": 2048, \"global_batch\": 2, \"tp\": 8");
+  auto forward = count_kinds(build_workload(tp, overheads()).stages[0], Phase::forward);
+  CHECK(forward["all_reduce/tp"] == 32 * 2 * 2 + 2 * 2);  // 2 micro-batches × (2 per layer + embedding + loss)
+  Scenario sp = scenario("llama3-8b", "\"topology\": \"dgx-h100\"",
+                         "\"seq_len\": 2048, \"global_batch\": 2, \"tp\": 8, \"sp\": true");
+  auto sp_forward = count_kinds(build_workload(sp, overheads()).stages[0], Phase::forward);
+  CHECK(sp_forward["all_gather/tp"] == 2 * (32 * 2 + 1));
+  CHECK(sp_forward["reduce_scatter/tp"] == 2 * 32 * 2);
+  // ZeRO-3: one parameter all-gather per layer per micro-batch in forward and in backward, one reduce-scatter.
+  Scenario z3 = shipped("llama3-70b-full-zero3-h100-pcie");
+  const RankProgram& p = build_workload(z3, overheads()).stages[0];
+  auto fw = count_kinds(p, Phase::forward);
+  auto bw = count_kinds(p, Phase::backward);
+  CHECK(fw["all_gather/dp_shard"] == 80 * 8);
+  CHECK(bw["all_gather/dp_shard"] == 80 * 8);
+  CHECK(bw["reduce_scatter/dp_shard"] == 80 * 8);
+  // DDP: gradients all-reduced once, during the last micro-batch's backward, in buckets of at
+  // least 25 MB that never split a layer (a Llama-3-8B layer holds 436 MB of bf16 gradients):
+  // one per layer plus the embedding and output layer at the end.
+  Scenario ddp = scenario("llama3-8b", "\"topology\": \"dgx-h100\"", "\"seq_len\": 2048, \"global_batch\": 32");
+  auto ddp_bw = count_kinds(build_workload(ddp, overheads()).stages[0], Phase::backward);
+  CHECK(ddp_bw["all_reduce/dp_shard"] == 32 + 1);
+  Scenario small_buckets = scenario("gpt2", "\"topology\": \"dgx-h100\"", "\"seq_len\": 1024, \"global_batch\": 8");
+  auto gpt2_bw = count_kinds(build_workload(small_buckets, overheads()).stages[0], Phase::backward);
+  // GPT-2 small: 12 layers of 14.2 MB; 25 MB buckets take two layers each (6), then the tied
+  // embedding (77 MB) goes alone at the end.
+  CHECK(gpt2_bw["all_reduce/dp_shard"] == 7);
+  // PP: a send and a receive per micro-batch and direction on middle stages.
+  Scenario pp = scenario("llama3-8b", "\"topology\": \"dgx-h100\"", "\"seq_len\": 2048, \"global_batch\": 8, \"pp\": 4");
+  const RankProgram& middle = build_workload(pp, overheads()).stages[1];
+  auto mf = count_kinds(middle, Phase::forward);
+  CHECK(mf["send/pp_next"] == 4);
+  CHECK(mf["recv/pp_prev"] == 4);
+}
+
+TEST_CASE("pipeline stage 0 keeps min(p, m) micro-batches of activations under 1F1B", "[program][memory]") {
+  Scenario pp = scenario("llama3-8b", "\"topology\": \"dgx-h100\"",
+                         "\"seq_len\": 2048, \"global_batch\": 16, \"pp\": 4, \"recompute\": \"full\"");
+  auto v = evaluate_memory(pp, false);
+  REQUIRE(v.ok());
+  const double checkpoints_first = v.value().stages[0].max_by_category[static_cast<size_t>(MemCategory::activations)];
+  const double checkpoints_last = v.value().stages[3].max_by_category[static_cast<size_t>(MemCategory::activations)];
+  // 8 layers per stage, checkpoint 2·s·h bytes per layer: stage 0 holds 4 micro-batches, the last stage 1.
+  const double per_micro_batch = 8 * 2.0 * 2048 * 4096;
+  CHECK(checkpoints_first == Approx(4 * per_micro_batch + 2048 * 8).epsilon(0.05));
+  CHECK(checkpoints_last == Approx(per_micro_batch).epsilon(0.05));
+}
+
+TEST_CASE("with checkpointing the peak comes in backward", "[program][memory]") {
+  Scenario s = scenario("llama3-8b", "\"topology\": \"dgx-h100\"",
+                        "\"seq_len\": 8192, \"global_batch\": 8, \"recompute\": \"full\", \"sharding\": \"fsdp\"");
+  auto v = evaluate_memory(s, false);
+  REQUIRE(v.ok());
+  INFO(to_string(v.value().worst.peak_at.phase) << " " << to_string(v.value().worst.peak_at.kind));
+  CHECK(v.value().worst.peak_at.phase != Phase::forward);
+  CHECK(v.value().worst.peak_at.phase != Phase::optimizer);
+}
+
+TEST_CASE("seed question: 70B full fine-tune is out of memory on both cards, LoRA and QLoRA fit", "[program][memory][seed]") {
+  for (const char* name : {"llama3-70b-full-zero3-h100-pcie", "llama3-70b-full-zero3-rtx-pro-6000"}) {
+    INFO(name);
+    auto v = evaluate_memory(shipped(name), true);
+    REQUIRE(v.ok());
+    CHECK(v.value().oom);
+    // fp32 AdamW states alone, ZeRO-3 over 8 GPUs: 12 B × 70.55 B / 8 = 98.6 GiB (memory.md §1.2).
+    CHECK(v.value().worst.at_peak[static_cast<size_t>(MemCategory::optimizer)] / (1 << 30) == Approx(98.6).epsilon(0.01));
+    CHECK(v.value().shortfall_bytes > 0);
+    CHECK_FALSE(v.value().fixes.empty());
+  }
+  for (const char* name : {"llama3-70b-lora-h100-pcie", "llama3-70b-lora-rtx-pro-6000", "llama3-70b-qlora-h100-pcie",
+                           "llama3-70b-qlora-rtx-pro-6000"}) {
+    INFO(name);
+    auto v = evaluate_memory(shipped(name), true);
+    REQUIRE(v.ok());
+    CHECK_FALSE(v.value().oom);
+    CHECK(v.value().headroom_bytes > 0);
+  }
+}
+
+TEST_CASE("the OOM fixes really fit when applied as --set overrides", "[program][memory]") {
+  const std::string file = catalog_dir(CatalogKind::scenarios) + "/llama3-70b-full-zero3-h100-pcie.json";
+  auto v = evaluate_memory(shipped("llama3-70b-full-zero3-h100-pcie"), true);
+  REQUIRE(v.ok());
+  REQUIRE(v.value().fixes.size() >= 2);
+  for (const MemoryFix& fix : v.value().fixes) {
+    INFO(fix.description);
+    std::vector<Override> overrides;
+    for (const std::string& text : fix.overrides) {
+      auto o = parse_override(text);
+      REQUIRE(o.ok());
+      overrides.push_back(o.value());
+    }
+    auto applied = load_scenario(file, overrides);
+    REQUIRE(applied.ok());
+    auto after = evaluate_memory(applied.value(), false);
+    REQUIRE(after.ok());
+    CHECK_FALSE(after.value().oom);
+    CHECK(after.value().worst.peak_device_bytes == Approx(fix.peak_device_bytes));
+  }
+}
