@@ -102,7 +102,8 @@ TEST_CASE("each parallelism adds its collectives", "[program]") {
   CHECK(sp_forward["reduce_scatter/tp"] == 2 * 32 * 2);
   // ZeRO-3: one parameter all-gather per layer per micro-batch in forward and in backward, one reduce-scatter.
   Scenario z3 = shipped("llama3-70b-full-zero3-h100-pcie");
-  const RankProgram& p = build_workload(z3, overheads()).stages[0];
+  const Workload z3_workload = build_workload(z3, overheads());
+  const RankProgram& p = z3_workload.stages[0];
   auto fw = count_kinds(p, Phase::forward);
   auto bw = count_kinds(p, Phase::backward);
   CHECK(fw["all_gather/dp_shard"] == 80 * 8);
@@ -121,7 +122,8 @@ TEST_CASE("each parallelism adds its collectives", "[program]") {
   CHECK(gpt2_bw["all_reduce/dp_shard"] == 7);
   // PP: a send and a receive per micro-batch and direction on middle stages.
   Scenario pp = scenario("llama3-8b", "\"topology\": \"dgx-h100\"", "\"seq_len\": 2048, \"global_batch\": 8, \"pp\": 4");
-  const RankProgram& middle = build_workload(pp, overheads()).stages[1];
+  const Workload pp_workload = build_workload(pp, overheads());
+  const RankProgram& middle = pp_workload.stages[1];
   auto mf = count_kinds(middle, Phase::forward);
   CHECK(mf["send/pp_next"] == 4);
   CHECK(mf["recv/pp_prev"] == 4);
