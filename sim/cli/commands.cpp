@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <optional>
 #include <fstream>
 #include <iostream>
 
@@ -15,6 +16,10 @@
 #include "workload/model_math.h"
 #include "workload/model_state_memory.h"
 #include "workload/op_costs.h"
+#include "cluster/cluster_graph.h"
+#include "engine/collective_benchmark.h"
+#include "engine/step_simulation.h"
+#include "scenario/collective_calibration.h"
 #include "workload/program_builder.h"
 
 namespace stepsim {
@@ -63,8 +68,25 @@ int run_command(const RunOptions& options) {
     print_errors(memory.errors());
     return kExitBadInput;
   }
-  WorkloadFacts facts{memory.value(), summarize_compute(workload), 0};
+  WorkloadFacts facts{memory.value(), summarize_compute(workload), 0, std::nullopt};
   facts.peak_global_rank = workload.layout.rank_of({0, 0, 0, facts.memory.worst.pipeline_rank});
+  if (!options.no_engine) {
+    auto cluster = ClusterGraph::build(s.topology, s.gpu, s.nodes);
+    auto calibration = load_collective_calibration();
+    if (!cluster.ok() || !calibration.ok()) {
+      print_errors(cluster.ok() ? calibration.errors() : cluster.errors());
+      return kExitBadInput;
+    }
+    StepOptions step_options;
+    step_options.fidelity = parse_fidelity(s.simulation.fidelity);
+    step_options.record_all_ranks = s.total_gpus() <= 1024;
+    auto step = simulate_step(s, workload, cluster.value(), calibration.value(), step_options);
+    if (!step.ok()) {
+      print_errors(step.errors());
+      return kExitInternal;
+    }
+    facts.step = std::move(step.value());
+  }
   const auto report = report_json(s, facts);
   if (options.json) std::cout << report.dump(2) << "\n";
   else std::cout << report_text(s, facts);
@@ -227,6 +249,90 @@ int catalog_command(const std::string& what, bool json) {
     for (const auto& j : list) std::cout << text_line(k, j) << "\n";
   }
   if (json) std::cout << (kinds.size() == 1 ? all.begin().value() : all).dump(2) << "\n";
+  return kExitOk;
+}
+
+namespace {
+
+// "32M", "1G", "4096", "1.5K": binary multiples, as nccl-tests reads -b/-e.
+std::optional<double> parse_size(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  std::string unit = text.substr(used);
+  double scale = 1;
+  if (unit == "K" || unit == "k") scale = 1024.0;
+  else if (unit == "M" || unit == "m") scale = 1024.0 * 1024;
+  else if (unit == "G" || unit == "g") scale = 1024.0 * 1024 * 1024;
+  else if (!unit.empty()) return std::nullopt;
+  if (!(v > 0) || v * scale > 1e15) return std::nullopt;
+  return v * scale;
+}
+
+OpKind collective_kind(const std::string& op) {
+  if (op == "reducescatter") return OpKind::reduce_scatter;
+  if (op == "allgather") return OpKind::all_gather;
+  if (op == "alltoall") return OpKind::all_to_all;
+  if (op == "broadcast") return OpKind::broadcast;
+  if (op == "sendrecv") return OpKind::send;
+  return OpKind::all_reduce;
+}
+
+}  // namespace
+
+int collective_command(const CollectiveOptions& o) {
+  auto topology = load_topology(o.topology);
+  if (!topology.ok()) {
+    print_errors(topology.errors());
+    return kExitBadInput;
+  }
+  const TopologySpec& t = topology.value();
+  auto gpu = load_gpu(o.gpu.empty() ? t.gpu : o.gpu);
+  auto calibration = load_collective_calibration();
+  if (!gpu.ok() || !calibration.ok()) {
+    print_errors(gpu.ok() ? calibration.errors() : gpu.errors());
+    return kExitBadInput;
+  }
+  auto min_bytes = parse_size(o.min_bytes);
+  auto max_bytes = parse_size(o.max_bytes);
+  if (!min_bytes || !max_bytes || *min_bytes > *max_bytes || !(o.factor > 1)) {
+    std::cerr << "error: sizes: -b " << o.min_bytes << " -e " << o.max_bytes << " -f " << o.factor
+              << ": need 0 < MIN <= MAX (e.g. 32M, 1G) and FACTOR > 1\n";
+    return kExitBadInput;
+  }
+  auto cluster = ClusterGraph::build(t, gpu.value(), o.nodes > 0 ? o.nodes : t.nodes);
+  if (!cluster.ok()) {
+    print_errors(cluster.errors());
+    return kExitBadInput;
+  }
+  CollectiveBenchmark bench;
+  bench.op = collective_kind(o.op);
+  bench.algorithm = o.algo == "auto" ? Algorithm::ring : parse_algorithm(o.algo);
+  bench.fidelity = parse_fidelity(o.fidelity);
+  for (double b = *min_bytes; b <= *max_bytes * (1 + 1e-9); b *= o.factor) bench.sizes.push_back(b);
+  const auto points = run_collective_benchmark(cluster.value(), calibration.value(), bench);
+  if (o.json) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const auto& p : points)
+      list.push_back({{"bytes", p.bytes}, {"time_s", p.time_s}, {"algbw_gbps", p.algbw / 1e9},
+                      {"busbw_gbps", p.busbw / 1e9}, {"algo", p.algorithm}});
+    std::cout << list.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << fmt::format("# stepsim collective: {} on {} × {} {} ({} GPUs), {} fidelity\n", o.op,
+                           cluster.value().nodes(), cluster.value().gpus_per_node(), gpu.value().id,
+                           cluster.value().gpu_count(), o.fidelity);
+  std::cout << fmt::format("# {:>14} {:>12} {:>12} {:>10} {:>10}  {}\n", "size (B)", "count", "time (us)",
+                           "algbw", "busbw", "algo");
+  std::cout << fmt::format("# {:>14} {:>12} {:>12} {:>10} {:>10}\n", "", "(float)", "", "(GB/s)", "(GB/s)");
+  for (const auto& p : points)
+    std::cout << fmt::format("  {:>14.0f} {:>12.0f} {:>12.2f} {:>10.2f} {:>10.2f}  {}\n", p.bytes, p.bytes / 4,
+                             p.time_s * 1e6, p.algbw / 1e9, p.busbw / 1e9, p.algorithm);
   return kExitOk;
 }
 

@@ -18,10 +18,24 @@ struct RunOptions {
   std::vector<std::string> overrides;
   bool json = false;
   bool fail_on_oom = false;
+  bool no_engine = false;  // stop after the workload stage (memory verdict, compute time)
+};
+
+struct CollectiveOptions {
+  std::string topology;
+  int nodes = 0;  // 0 = the topology's default
+  std::string gpu;
+  std::string op = "allreduce";
+  std::string algo = "auto";
+  std::string fidelity = "macro";
+  std::string min_bytes = "32M", max_bytes = "1G";
+  double factor = 2;
+  bool json = false;
 };
 
 int run_command(const RunOptions& options);
 int check_command(const std::vector<std::string>& files, bool all_shipped);
 int catalog_command(const std::string& what, bool json);
+int collective_command(const CollectiveOptions& options);
 
 }  // namespace stepsim

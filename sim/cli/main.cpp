@@ -22,6 +22,22 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   run_cmd->add_flag("--json", run.json, "print the report as JSON (schema stepsim.report/1)");
   run_cmd->add_flag("--fail-on-oom", run.fail_on_oom, "exit with status 3 when the verdict is out-of-memory");
+  run_cmd->add_flag("--no-engine", run.no_engine, "skip the simulation: memory verdict and compute time only");
+
+  stepsim::CollectiveOptions coll;
+  auto* coll_cmd = app.add_subcommand("collective", "nccl-tests-like microbenchmark of one collective on a topology");
+  coll_cmd->add_option("topology", coll.topology, "topology id or file")->required();
+  coll_cmd->add_option("--nodes", coll.nodes, "number of nodes (default: the topology's)")->check(CLI::Range(1, 1 << 20));
+  coll_cmd->add_option("--gpu", coll.gpu, "GPU catalog id (default: the topology's)");
+  coll_cmd->add_option("--op", coll.op, "operation")
+      ->check(CLI::IsMember({"allreduce", "reducescatter", "allgather", "alltoall", "broadcast", "sendrecv"}));
+  coll_cmd->add_option("--algo", coll.algo, "algorithm")->check(CLI::IsMember({"auto", "ring", "tree", "hier", "nvls", "direct"}));
+  coll_cmd->add_option("--fidelity", coll.fidelity, "macro | step | analytic")
+      ->check(CLI::IsMember({"macro", "step", "analytic"}));
+  coll_cmd->add_option("-b,--minbytes", coll.min_bytes, "smallest size (e.g. 8, 32M, 1G)");
+  coll_cmd->add_option("-e,--maxbytes", coll.max_bytes, "largest size");
+  coll_cmd->add_option("-f,--stepfactor", coll.factor, "multiplication factor between sizes");
+  coll_cmd->add_flag("--json", coll.json, "print a JSON list of {bytes, time_s, algbw_gbps, busbw_gbps, algo}");
 
   std::vector<std::string> check_files;
   bool check_all = false;
@@ -47,6 +63,7 @@ int main(int argc, char** argv) {
     if (*run_cmd) return stepsim::run_command(run);
     if (*check_cmd) return stepsim::check_command(check_files, check_all);
     if (*catalog_cmd) return stepsim::catalog_command(catalog_what, catalog_json);
+    if (*coll_cmd) return stepsim::collective_command(coll);
   } catch (const std::exception& e) {
     std::cerr << "internal error: " << e.what() << "\n(please report this with the command line that caused it)\n";
     return stepsim::kExitInternal;

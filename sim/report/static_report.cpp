@@ -100,6 +100,26 @@ OJson report_json(const Scenario& s, const WorkloadFacts& w) {
   j["tokens_per_step"] = f.tokens_per_step;
   j["flops_per_step"] = f.flops.model() * static_cast<double>(f.tokens_per_step);
   j["hardware_flops_per_step"] = f.flops.hardware() * static_cast<double>(f.tokens_per_step);
+  if (w.step) {
+    const StepResult& r = *w.step;
+    const double flops = f.flops.model() * static_cast<double>(f.tokens_per_step);
+    const double hw_flops = f.flops.hardware() * static_cast<double>(f.tokens_per_step);
+    const double peak = s.gpu.peak_flops(t.precision).value_or(0);
+    j["step_time_s"] = r.step_time;
+    j["tokens_per_s"] = static_cast<double>(f.tokens_per_step) / r.step_time;
+    j["tokens_per_s_per_gpu"] = static_cast<double>(f.tokens_per_step) / r.step_time / s.total_gpus();
+    j["model_tflops_per_gpu"] = flops / r.step_time / s.total_gpus() / 1e12;
+    j["mfu"] = peak > 0 ? flops / r.step_time / s.total_gpus() / peak : 0.0;
+    j["hfu"] = peak > 0 ? hw_flops / r.step_time / s.total_gpus() / peak : 0.0;
+    const Breakdown& b = r.breakdown;
+    OJson exposed = OJson::object();
+    for (const char* k : {"tp", "pp", "dp", "cp", "ep"}) exposed[k] = b.exposed_comm.at(k);
+    j["breakdown_s"] = {{"forward", b.forward},     {"backward", b.backward}, {"recompute", b.recompute},
+                        {"optimizer", b.optimizer}, {"exposed_comm", exposed}, {"bubble", b.bubble},
+                        {"idle", b.idle}};
+    j["critical_rank"] = r.critical_rank;
+    j["simulation"] = {{"comms", r.comms}, {"execs", r.execs}, {"recorded_ranks", r.recorded_ranks.size()}};
+  }
   j["memory"] = memory_json(s, f, w);
   j["compute_s"] = {{"stage", w.compute.stage},
                     {"total", w.compute.total_seconds},
@@ -128,8 +148,31 @@ std::string report_text(const Scenario& s, const WorkloadFacts& w) {
                                to_string(t.precision), to_string(t.sharding), to_string(t.recompute)));
   line("tokens per step", fmt::format("{}", f.tokens_per_step));
   line("model FLOPs per step", format_si(f.flops.model() * static_cast<double>(f.tokens_per_step), "FLOP"));
-  line("compute per GPU", fmt::format("{} (stage {}, kernels back to back, before communication and bubbles)",
-                                      format_seconds(w.compute.total_seconds), w.compute.stage));
+  if (w.step) {
+    const StepResult& r = *w.step;
+    const double flops = f.flops.model() * static_cast<double>(f.tokens_per_step);
+    const double peak = s.gpu.peak_flops(t.precision).value_or(0);
+    const double per_gpu = flops / r.step_time / s.total_gpus();
+    line("step time", format_seconds(r.step_time));
+    line("throughput", fmt::format("{:.0f} tokens/s ({:.1f} per GPU)", f.tokens_per_step / r.step_time,
+                                   f.tokens_per_step / r.step_time / s.total_gpus()));
+    line("model FLOP/s per GPU", fmt::format("{} · MFU {:.1f} % of the {} dense peak", format_si(per_gpu, "FLOP/s"),
+                                             peak > 0 ? 100 * per_gpu / peak : 0.0, to_string(t.precision)));
+    const Breakdown& b = r.breakdown;
+    auto share = [&](double x) { return fmt::format("{} ({:.1f} %)", format_seconds(x), 100 * x / r.step_time); };
+    out += fmt::format("  where the time goes (rank {}):\n", r.critical_rank);
+    line("  forward", share(b.forward));
+    line("  backward", share(b.backward));
+    if (b.recompute > 0) line("  recompute", share(b.recompute));
+    line("  optimizer", share(b.optimizer));
+    for (const auto& [kind, x] : b.exposed_comm)
+      if (x > 0) line("  exposed " + kind + " comm", share(x));
+    if (b.bubble > 0) line("  pipeline bubble", share(b.bubble));
+    if (b.idle > 0) line("  idle", share(b.idle));
+  } else {
+    line("compute per GPU", fmt::format("{} (stage {}, kernels back to back; not simulated)",
+                                        format_seconds(w.compute.total_seconds), w.compute.stage));
+  }
   out += "  memory per GPU\n";
   line("  model states", fmt::format("{} (weights {}, gradients {}, optimizer {})", format_bytes(f.states.total()),
                                      format_bytes(f.states.weights), format_bytes(f.states.gradients),

@@ -1,12 +1,14 @@
 // The report of one scenario (schema stepsim.report/1, docs/report-schema.md): parameters,
 // tokens and model FLOPs per step, per-GPU memory (model states, the peak from the memory
-// timeline, the OOM verdict with computed fixes) and compute time per op kind. Fields that the
-// simulation engine owns (step time, breakdown, ...) are absent, not zero.
+// timeline, the OOM verdict with computed fixes), compute time per op kind and, when the step
+// was simulated, its time, throughput, MFU and breakdown. Absent facts are absent, not zero.
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
+#include "engine/step_result.h"
 #include "scenario/scenario.h"
 #include "workload/memory_verdict.h"
 #include "workload/op_costs.h"
@@ -19,6 +21,7 @@ struct WorkloadFacts {
   MemoryVerdict memory;
   ComputeSummary compute;
   int peak_global_rank = 0;  // first rank of the stage with the memory peak
+  std::optional<StepResult> step;  // absent when the step was not simulated
 };
 
 nlohmann::ordered_json report_json(const Scenario& s, const WorkloadFacts& facts);

@@ -34,7 +34,7 @@ std::string to_string(OpKind k) {
                                 "out_proj",  "residual",    "mlp_gate",   "mlp_up",    "activation",
                                 "mlp_down",  "router",      "expert_mlp", "lm_head",   "loss",
                                 "optimizer_step", "dequantize", "all_reduce", "reduce_scatter", "all_gather",
-                                "all_to_all", "send",       "recv"};
+                                "all_to_all", "broadcast", "send",       "recv"};
   return names[static_cast<int>(k)];
 }
 

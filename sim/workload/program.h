@@ -28,7 +28,7 @@ enum class OpKind : uint8_t {
   embedding, norm, qkv_proj, rope, attention, out_proj, residual, mlp_gate, mlp_up, activation, mlp_down,
   router, expert_mlp, lm_head, loss, optimizer_step, dequantize,
   // communication
-  all_reduce, reduce_scatter, all_gather, all_to_all, send, recv
+  all_reduce, reduce_scatter, all_gather, all_to_all, broadcast, send, recv
 };
 
 enum class Group : uint8_t { none, tp, dp, dp_shard, dp_replicate, cp, ep, pp_next, pp_prev };

@@ -1,0 +1,53 @@
+// CollectiveRunner: executes one rank's part of a collective inside a SimGrid actor, by the
+// algorithms and fidelity levels of collective_algorithms.h. All members of the group must call
+// it for the same collective in the same order (as NCCL requires). Rings are cached per group.
+// REQUIRES: a running SimGrid engine with the platform of `cluster` built; one runner shared by
+// all actors of the simulation.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <simgrid/s4u.hpp>
+
+#include "cluster/cluster_graph.h"
+#include "engine/collective_algorithms.h"
+#include "scenario/collective_calibration.h"
+
+namespace stepsim {
+
+// Geometry of one ring: members in order, the worst hop latency, the slowest edge and the
+// collective efficiency of the link kinds it crosses.
+struct Ring {
+  std::vector<int> members;
+  double hop_latency = 0;
+  double bandwidth = 0;
+  double efficiency = 1;
+};
+
+class CollectiveRunner {
+ public:
+  CollectiveRunner(const ClusterGraph& cluster, const CollectiveCalibration& calibration, Fidelity fidelity)
+      : g_(cluster), cal_(calibration), fidelity_(fidelity) {}
+
+  // `tag` separates concurrent groups (one mailbox per rank and tag). Returns transfers made.
+  size_t run(OpKind kind, const std::vector<int>& members, int rank, double bytes, int tag);
+  // Point-to-point: returns the started transfer (the sender does not wait for the receiver).
+  simgrid::s4u::CommPtr send(int from, int to, double bytes, const std::string& tag);
+  void receive(int rank, const std::string& tag);
+
+  const Ring& ring_of(const std::vector<int>& members, int tag);
+
+ private:
+  simgrid::s4u::Mailbox* mailbox(const std::string& tag, int rank);
+  simgrid::s4u::BarrierPtr barrier(const std::vector<int>& members, int tag);
+
+  const ClusterGraph& g_;
+  const CollectiveCalibration& cal_;
+  Fidelity fidelity_;
+  std::map<std::pair<int, long long>, Ring> rings_;
+  std::map<std::pair<int, long long>, simgrid::s4u::BarrierPtr> barriers_;
+};
+
+}  // namespace stepsim

@@ -1,0 +1,44 @@
+#include "scenario/collective_calibration.h"
+
+#include "scenario/citations.h"
+#include "scenario/data_dirs.h"
+#include "scenario/field_reader.h"
+
+namespace stepsim {
+
+double CollectiveCalibration::efficiency(const std::string& link_kind) const {
+  auto it = link_efficiency.find(link_kind);
+  return it == link_efficiency.end() ? 1.0 : it->second;
+}
+
+Result<CollectiveCalibration> parse_collective_calibration(const JsonDocument& doc) {
+  Diagnostics diags;
+  CollectiveCalibration c;
+  FieldReader r(doc, doc.root, "", diags);
+  r.require("link_efficiency");
+  if (const Json* e = r.object_member("link_efficiency")) {
+    FieldReader er(doc, *e, "link_efficiency", diags);
+    for (const char* kind : {"nvlink", "pcie", "socket", "ib", "roce", "ethernet", "xgmi"})
+      if (auto v = er.optional_number(kind, 0.01, 1.0)) c.link_efficiency[kind] = *v;
+    er.finish();
+  }
+  c.launch_latency = r.required_number("launch_latency_us", 0, 1e6) * 1e-6;
+  c.nvls_efficiency = r.required_number("nvls_efficiency", 0.01, 1.0);
+  std::map<std::string, std::string> sources;
+  if (const Json* s = r.object_member("sources"))
+    for (auto it = s->begin(); it != s->end(); ++it)
+      if (it->is_string()) sources[it.key()] = it->get<std::string>();
+  r.require("sources");
+  r.finish();
+  if (diags.ok()) check_citations(doc, doc.root, "", sources, {"sources"}, diags);
+  if (!diags.ok()) return diags;
+  return c;
+}
+
+Result<CollectiveCalibration> load_collective_calibration() {
+  auto doc = load_json_file(data_root() + "/topologies/framework/collectives.json");
+  if (!doc.ok()) return doc.errors();
+  return parse_collective_calibration(doc.value());
+}
+
+}  // namespace stepsim
