@@ -107,6 +107,14 @@ Platform build_platform(const ClusterGraph& g) {
                       "per group; traffic within a leaf (same rail and group) is exact";
 
   auto* root = sg4::create_star_zone("fabric");
+  // SimGrid checks each new link's name against every zone (recursively), so creating links
+  // while node zones pile up costs O(nodes^2): 40 s at 2048 nodes. Created in the root before any
+  // other zone exists, each check is one lookup (routes of child zones may use them).
+  for (int a = 0; a < g.gpu_count(); ++a) {
+    for (int c = (a / G) * G; c < (a / G + 1) * G; ++c) b.links(root, g.route(a, c));
+    b.links(root, g.uplink_route(a));
+    b.links(root, g.downlink_route(a));
+  }
   if (groups == 1) {
     for (int n = 0; n < g.nodes(); ++n) {
       auto [zone, gw] = b.node(root, n);

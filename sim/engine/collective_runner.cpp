@@ -29,8 +29,13 @@ const Ring& CollectiveRunner::ring_of(const std::vector<int>& members, int tag) 
     std::vector<int> route = g_.route(members[i], members[(i + 1) % n]);
     ring.hop_latency = std::max(ring.hop_latency, g_.route_latency(route));
     ring.bandwidth = std::min(ring.bandwidth, g_.route_bandwidth(route));
+    // The efficiency of the link kind that limits this edge (its slowest link): a GPU->NIC path
+    // runs at the NIC's efficiency, a PCIe peer path at PCIe's.
+    const ClusterLink* slowest = nullptr;
     for (int link : route)
-      ring.efficiency = std::min(ring.efficiency, cal_.efficiency(g_.links()[static_cast<size_t>(link)].kind));
+      if (!slowest || g_.links()[static_cast<size_t>(link)].bandwidth < slowest->bandwidth)
+        slowest = &g_.links()[static_cast<size_t>(link)];
+    if (slowest) ring.efficiency = std::min(ring.efficiency, cal_.efficiency(slowest->kind));
     if (n == 2) break;
   }
   return rings_.emplace(key, std::move(ring)).first->second;
@@ -55,7 +60,6 @@ size_t CollectiveRunner::run(OpKind kind, const std::vector<int>& members, int r
   const int p = static_cast<int>(members.size());
   if (p <= 1 || bytes <= 0) return 0;
   const Ring& ring = ring_of(members, tag);
-  const size_t pos = static_cast<size_t>(std::find(members.begin(), members.end(), rank) - members.begin());
   const std::string box = "c" + std::to_string(tag);
   if (fidelity_ == Fidelity::analytic) {
     barrier(members, tag)->wait();
@@ -69,23 +73,61 @@ size_t CollectiveRunner::run(OpKind kind, const std::vector<int>& members, int r
     const double per_peer = ring_edge_bytes(kind, p, bytes) / ring.efficiency;
     for (int peer : members)
       if (peer != rank) comms.push_back(mailbox(box, peer)->put_async(&g_payload, static_cast<uint64_t>(per_peer)));
-    for (int i = 0; i < p - 1; ++i) mailbox(box, rank)->get<int>();
+    // Post every receive before waiting: a transfer only starts once both sides are posted.
+    std::vector<int*> received(static_cast<size_t>(p - 1));
+    for (auto& slot : received) comms.push_back(mailbox(box, rank)->get_async<int>(&slot));
     for (auto& c : comms) c->wait();
-    return comms.size();
+    return comms.size() / 2;
   }
-  const int right = members[(pos + 1) % members.size()];
+  const std::vector<std::vector<int>> orders = channel_orders(members);
+  const double channels = static_cast<double>(orders.size());
   const int steps = ring_steps(kind, p);
   const bool stepwise = fidelity_ == Fidelity::step;
   const int rounds = stepwise ? steps : 1;
-  const double edge = (stepwise ? bytes / p : ring_edge_bytes(kind, p, bytes)) / ring.efficiency;
+  double worst_hop = 0;
+  std::vector<const Ring*> rings;
+  for (size_t c = 0; c < orders.size(); ++c) {
+    rings.push_back(&ring_of(orders[c], tag * 64 + static_cast<int>(c)));
+    worst_hop = std::max(worst_hop, rings.back()->hop_latency);
+  }
+  size_t transfers = 0;
   for (int round = 0; round < rounds; ++round) {
-    sg4::CommPtr out = mailbox(box, right)->put_async(&g_payload, static_cast<uint64_t>(edge));
-    mailbox(box, rank)->get<int>();
-    out->wait();
+    std::vector<sg4::CommPtr> out;
+    for (size_t c = 0; c < orders.size(); ++c) {
+      const std::vector<int>& order = orders[c];
+      const size_t at = static_cast<size_t>(std::find(order.begin(), order.end(), rank) - order.begin());
+      const int right = order[(at + 1) % order.size()];
+      const double edge = (stepwise ? bytes / p : ring_edge_bytes(kind, p, bytes)) / channels / rings[c]->efficiency;
+      out.push_back(mailbox(box + "." + std::to_string(c), right)->put_async(&g_payload, static_cast<uint64_t>(edge)));
+    }
+    const size_t sent = out.size();
+    std::vector<int*> received(orders.size());
+    for (size_t c = 0; c < orders.size(); ++c)
+      out.push_back(mailbox(box + "." + std::to_string(c), rank)->get_async<int>(&received[c]));
+    for (auto& comm : out) comm->wait();
+    transfers += sent;
   }
   // A macro flow carries every step's bytes at once; the other steps' latencies remain.
-  if (!stepwise && steps > 1) sg4::this_actor::sleep_for((steps - 1) * ring.hop_latency);
-  return static_cast<size_t>(rounds);
+  if (!stepwise && steps > 1) sg4::this_actor::sleep_for((steps - 1) * worst_hop);
+  return transfers;
+}
+
+std::vector<std::vector<int>> CollectiveRunner::channel_orders(const std::vector<int>& members) const {
+  const int per_node_gpus = g_.gpus_per_node();
+  std::vector<std::vector<int>> by_node;  // members grouped by node, in member order
+  for (int m : members) {
+    if (by_node.empty() || by_node.back().front() / per_node_gpus != m / per_node_gpus) by_node.push_back({});
+    by_node.back().push_back(m);
+  }
+  const size_t local = by_node.front().size();
+  bool uniform = by_node.size() > 1 && local > 1;
+  for (const auto& n : by_node) uniform = uniform && n.size() == local;
+  if (!uniform) return {members};
+  std::vector<std::vector<int>> orders(local);
+  for (size_t c = 0; c < local; ++c)
+    for (const auto& n : by_node)
+      for (size_t i = 0; i < local; ++i) orders[c].push_back(n[(i + c) % local]);
+  return orders;
 }
 
 }  // namespace stepsim

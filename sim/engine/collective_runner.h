@@ -18,7 +18,7 @@
 namespace stepsim {
 
 // Geometry of one ring: members in order, the worst hop latency, the slowest edge and the
-// collective efficiency of the link kinds it crosses.
+// lowest collective efficiency of the link kinds that limit its edges.
 struct Ring {
   std::vector<int> members;
   double hop_latency = 0;
@@ -38,6 +38,10 @@ class CollectiveRunner {
   void receive(int rank, const std::string& tag);
 
   const Ring& ring_of(const std::vector<int>& members, int tag);
+  // NCCL runs one ring per channel; a group spanning several nodes with k members per node uses
+  // k channels whose rings enter and leave each node through different GPUs (and so different
+  // NICs), each carrying 1/k of the data. One ring otherwise.
+  std::vector<std::vector<int>> channel_orders(const std::vector<int>& members) const;
 
  private:
   simgrid::s4u::Mailbox* mailbox(const std::string& tag, int rank);

@@ -28,9 +28,7 @@ bool metric_supported(const std::string& metric) {
 
 namespace {
 
-// ---------------------------------------------------------------------------------------------
 // RFC 4180 splitting: records of fields, each record with the line it starts on.
-
 struct CsvRecord {
   int line = 0;
   std::vector<std::string> fields;
@@ -182,10 +180,7 @@ Result<RunCatalog> load_run_catalog() {
 
 namespace {
 
-// ---------------------------------------------------------------------------------------------
-// Row -> scenario JSON.
-
-// Typed access to a row's cells. Records every default it applies and the first problem.
+// Row -> scenario JSON. Typed access to a row's cells. Records every default it applies and the first problem.
 class RowReader {
  public:
   RowReader(const PublishedRun& row, std::vector<std::string>& defaults) : row_(row), defaults_(defaults) {}
@@ -209,13 +204,13 @@ class RowReader {
   }
   int64_t integer_or(const std::string& col, int64_t fallback, const std::string& why = "empty") {
     if (auto v = integer(col)) return *v;
-    if (problem.empty()) note(col, std::to_string(fallback), why);
+    note(col, std::to_string(fallback), why);
     return fallback;
   }
-  int64_t required(const std::string& col) {
+  std::optional<int64_t> required(const std::string& col) {
     auto v = integer(col);
     if (!v) fail(col + " not stated (empty)");
-    return v.value_or(0);
+    return v;
   }
   std::string text_or(const std::string& col, const std::string& fallback) {
     std::string t = text(col);
@@ -233,41 +228,21 @@ class RowReader {
 
 // Topologies by (intra_node_link, GPUs per node, inter_node_link); inter "" = the box's own
 // (idealized single-switch) fabric, also used when the inter link is irrelevant (one node).
-struct Box {
-  const char* intra;
-  int gpus;
-  const char* inter;
-  const char* topology;
-};
+struct Box { const char* intra; int gpus; const char* inter; const char* topology; };
 constexpr Box kBoxes[] = {
-    {"nvlink2-nvswitch", 16, "", "dgx-2"},
-    {"nvlink2-nvswitch", 16, "ib-edr-100x8", "dgx-2"},
-    {"nvlink3-nvswitch", 1, "", "a100-sxm-1gpu"},
-    {"nvlink3-nvswitch", 2, "", "a100-sxm-2gpu"},
-    {"nvlink3-nvswitch", 4, "", "a100-sxm-4gpu"},
-    {"nvlink3-nvswitch", 8, "", "dgx-a100"},
-    {"nvlink3-nvswitch", 8, "ib-hdr-200x8", "dgx-a100-ib-hdr"},
-    {"nvlink3-nvswitch", 8, "roce-200x8", "a100-roce-200"},
-    {"nvlink4-nvswitch", 1, "", "h100-sxm-1gpu"},
-    {"nvlink4-nvswitch", 2, "", "h100-sxm-2gpu"},
-    {"nvlink4-nvswitch", 4, "", "h100-sxm-4gpu"},
-    {"nvlink4-nvswitch", 8, "", "dgx-h100"},
-    {"nvlink4-nvswitch", 8, "ib-ndr-400x8", "dgx-h100-ib-ndr"},
-    {"nvlink4-nvswitch", 8, "roce-400x8", "dgx-h100-roce"},
-    {"nvlink5-nvswitch", 1, "", "b200-sxm-1gpu"},
-    {"nvlink5-nvswitch", 2, "", "b200-sxm-2gpu"},
-    {"nvlink5-nvswitch", 4, "", "b200-sxm-4gpu"},
-    {"nvlink5-nvswitch", 8, "", "hgx-b200"},
-    {"nvlink5-nvswitch", 8, "ib-ndr-400x8", "hgx-b200"},
-    {"nvlink-bridge-pairs", 8, "", "h100-pcie-8gpu-nvlink-pairs"},
-    {"pcie4", 1, "", "pcie4-1gpu"},
-    {"pcie4", 2, "", "pcie4-2gpu"},
-    {"pcie4", 4, "", "pcie4-4gpu"},
-    {"pcie4", 8, "", "pcie4-8gpu"},
-    {"pcie5", 1, "", "pcie5-1gpu"},
-    {"pcie5", 2, "", "pcie5-2gpu"},
-    {"pcie5", 4, "", "pcie5-4gpu"},
-    {"pcie5", 8, "", "pcie5-8gpu"},
+    {"nvlink2-nvswitch", 16, "", "dgx-2"}, {"nvlink2-nvswitch", 16, "ib-edr-100x8", "dgx-2"},
+    {"nvlink3-nvswitch", 1, "", "a100-sxm-1gpu"}, {"nvlink3-nvswitch", 2, "", "a100-sxm-2gpu"},
+    {"nvlink3-nvswitch", 4, "", "a100-sxm-4gpu"}, {"nvlink3-nvswitch", 8, "", "dgx-a100"},
+    {"nvlink3-nvswitch", 8, "ib-hdr-200x8", "dgx-a100-ib-hdr"}, {"nvlink3-nvswitch", 8, "roce-200x8", "a100-roce-200"},
+    {"nvlink4-nvswitch", 1, "", "h100-sxm-1gpu"}, {"nvlink4-nvswitch", 2, "", "h100-sxm-2gpu"},
+    {"nvlink4-nvswitch", 4, "", "h100-sxm-4gpu"}, {"nvlink4-nvswitch", 8, "", "dgx-h100"},
+    {"nvlink4-nvswitch", 8, "ib-ndr-400x8", "dgx-h100-ib-ndr"}, {"nvlink4-nvswitch", 8, "roce-400x8", "dgx-h100-roce"},
+    {"nvlink5-nvswitch", 1, "", "b200-sxm-1gpu"}, {"nvlink5-nvswitch", 2, "", "b200-sxm-2gpu"},
+    {"nvlink5-nvswitch", 4, "", "b200-sxm-4gpu"}, {"nvlink5-nvswitch", 8, "", "hgx-b200"},
+    {"nvlink5-nvswitch", 8, "ib-ndr-400x8", "hgx-b200"}, {"nvlink-bridge-pairs", 8, "", "h100-pcie-8gpu-nvlink-pairs"},
+    {"pcie4", 1, "", "pcie4-1gpu"}, {"pcie4", 2, "", "pcie4-2gpu"}, {"pcie4", 4, "", "pcie4-4gpu"},
+    {"pcie4", 8, "", "pcie4-8gpu"}, {"pcie5", 1, "", "pcie5-1gpu"}, {"pcie5", 2, "", "pcie5-2gpu"},
+    {"pcie5", 4, "", "pcie5-4gpu"}, {"pcie5", 8, "", "pcie5-8gpu"},
 };
 
 int largest_box(const std::string& intra) {
@@ -314,28 +289,43 @@ const GpuSpec* memory_variant(const GpuSpec& card, double gb, const RunCatalog& 
   return nullptr;
 }
 
-Json cluster_json(RowReader& r, const RunCatalog& c, int64_t& num_gpus) {
-  const std::string gpu_id = r.text("gpu");
-  const GpuSpec* gpu = find_gpu(c, gpu_id);
-  if (gpu_id.empty()) r.fail("gpu not stated (empty)");
-  else if (!gpu) r.fail("GPU \"" + gpu_id + "\" is not in the catalog (topologies/gpus/)");
-  if (!r.problem.empty()) return {};
-  if (auto mem = parse_number(r.text("gpu_mem_gb"))) {
-    const GpuSpec* variant = memory_variant(*gpu, *mem, c);
-    if (!variant) r.fail(fmt::format("card memory variant not in the catalog ({} with {:g} GB)", gpu->id, *mem));
-    else if (variant != gpu) r.note("gpu", variant->id, fmt::format("gpu_mem_gb={:g}: the catalog's {:g} GB {}", *mem, *mem, gpu->family));
-    gpu = variant;
-  }
-  num_gpus = r.required("num_gpus");
+// The row's card, or its memory variant when gpu_mem_gb differs from the catalog capacity.
+const GpuSpec* card_for_row(RowReader& r, const RunCatalog& c) {
+  const std::string id = r.text("gpu");
+  const GpuSpec* gpu = find_gpu(c, id);
+  if (id.empty()) r.fail("gpu not stated (empty)");
+  else if (!gpu) r.fail("GPU \"" + id + "\" is not in the catalog (topologies/gpus/)");
+  auto mem = parse_number(r.text("gpu_mem_gb"));
+  if (!gpu || !mem) return gpu;
+  const GpuSpec* variant = memory_variant(*gpu, *mem, c);
+  if (!variant) r.fail(fmt::format("card memory variant not in the catalog ({} with {:g} GB)", gpu->id, *mem));
+  else if (variant != gpu)
+    r.note("gpu", variant->id, fmt::format("gpu_mem_gb={:g}: same family and form factor", *mem));
+  return variant;
+}
+
+// intra_node_link as written, or the fabric of the card's own box.
+std::string intra_for_row(RowReader& r, const GpuSpec& gpu) {
   std::string intra = r.text("intra_node_link");
-  if (r.problem.empty() && intra.empty()) {
-    auto own = own_box(*gpu);
-    if (!own) r.fail(fmt::format("no topology for {} ({} form factor, {}) with intra_node_link empty", gpu->id, gpu->form_factor, gpu->family));
-    else r.note("intra_node_link", intra = *own, "empty; the box of a " + gpu->form_factor + " " + gpu->family + " card");
+  if (!intra.empty()) return intra;
+  auto own = own_box(gpu);
+  if (!own) {
+    r.fail(fmt::format("no topology for {} ({} {}) with intra_node_link empty", gpu.id, gpu.form_factor, gpu.family));
+    return "";
   }
+  r.note("intra_node_link", *own, "empty; the box of a " + gpu.form_factor + " " + gpu.family + " card");
+  return *own;
+}
+
+Json cluster_json(RowReader& r, const RunCatalog& c, int64_t& num_gpus) {
+  const GpuSpec* gpu = card_for_row(r, c);
+  if (!r.problem.empty()) return {};
+  num_gpus = r.required("num_gpus").value_or(0);
+  if (r.problem.empty() && num_gpus < 1) r.fail("num_gpus must be at least 1");
+  const std::string intra = r.problem.empty() ? intra_for_row(r, *gpu) : "";
   const int box = largest_box(intra);
   if (r.problem.empty() && box == 0) r.fail("no topology for intra_node_link \"" + intra + "\"");
-  if (!r.problem.empty() || num_gpus < 1) return {};
+  if (!r.problem.empty()) return {};
   const int64_t per_node = r.integer_or("gpus_per_node", std::min<int64_t>(num_gpus, box),
                                         fmt::format("empty; min(num_gpus, {})", box));
   if (per_node < 1 || num_gpus % per_node != 0)
@@ -354,7 +344,7 @@ Json cluster_json(RowReader& r, const RunCatalog& c, int64_t& num_gpus) {
 
 Json training_json(RowReader& r, int64_t num_gpus) {
   Json t;
-  t["seq_len"] = r.required("seq_len");
+  if (auto seq_len = r.required("seq_len")) t["seq_len"] = *seq_len;
   const int64_t micro = r.integer_or("micro_batch", 1);
   t["micro_batch"] = micro;
   t["precision"] = r.text_or("precision", "bf16");
@@ -381,10 +371,14 @@ Json training_json(RowReader& r, int64_t num_gpus) {
   const std::string sp = r.text_or("sp", "0");
   if (sp != "0" && sp != "1") r.fail("sp: expected 0 or 1, got \"" + sp + "\"");
   t["sp"] = sp == "1";
-  for (const auto& [col, fallback] : std::vector<std::pair<std::string, std::string>>{
-           {"sharding", "none"}, {"offload", "none"}, {"recompute", "none"}, {"finetune", "full"}, {"optimizer", "adamw"}})
-    t[col] = r.text_or(col, fallback);
+  const std::pair<const char*, const char*> choices[] = {
+      {"sharding", "none"}, {"offload", "none"}, {"recompute", "none"}, {"finetune", "full"}, {"optimizer", "adamw"}};
+  for (const auto& [col, fallback] : choices) t[col] = r.text_or(col, fallback);
   if (auto rank = r.integer("lora_rank")) t["lora_rank"] = *rank;
+  else if (t["finetune"] == "lora" || t["finetune"] == "qlora") {
+    t["lora_rank"] = 8;
+    r.note("lora_rank", "8", "empty; PEFT LoraConfig's default r");
+  }
   return t;
 }
 
@@ -414,7 +408,9 @@ void model_details(Json& m, RowReader& r, const RunCatalog& c) {
 Json model_json(RowReader& r, const RunCatalog& c, const std::string& id, int64_t seq_len) {
   Json m = {{"id", id}, {"name", r.text("model").empty() ? id : r.text("model")}};
   m["arch"] = r.text_or("arch", "gpt");
-  for (const char* col : {"layers", "hidden", "heads", "ffn_hidden", "vocab"}) m[col] = r.required(col);
+  for (const char* col : {"layers", "hidden", "heads", "ffn_hidden", "vocab"})
+    if (auto v = r.required(col)) m[col] = *v;
+  if (!r.problem.empty()) return m;
   m["kv_heads"] = r.integer_or("kv_heads", m["heads"].get<int64_t>(), "empty = heads");
   auto experts = r.integer("moe_experts"), top_k = r.integer("moe_topk");
   if (experts && top_k) m["moe"] = {{"experts", *experts}, {"top_k", *top_k}};

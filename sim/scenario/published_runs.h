@@ -23,16 +23,18 @@
 //             the row is skipped ("card memory variant not in the catalog"). intra_node_link empty
 //             = the card's own box (SXM: NVSwitch generation of its family; PCIe: pcie<gen>).
 //             gpus_per_node empty = min(num_gpus, GPUs of that box's largest topology). The
-//             topology is looked up in kBoxes (published_runs.cpp) by (intra_node_link,
-//             gpus_per_node, inter_node_link); the inter link only matters with several nodes
-//             (empty = the box's idealized fabric). nodes = num_gpus / gpus_per_node.
+//             topology is looked up in kBoxes (published_runs.cpp): an exact (intra_node_link,
+//             gpus_per_node, inter_node_link) entry wins, else the box with its own idealized
+//             fabric, except when several nodes need a stated inter link that no topology has
+//             (skipped). nodes = num_gpus / gpus_per_node.
 //   training  seq_len; global_batch = global_batch_seqs (empty = micro_batch·dp: one micro-batch
 //             per step); micro_batch (empty = 1); precision (empty = bf16); tp, pp, cp, ep
 //             (empty = 1); dp only when given (else derived, and recorded); vp_interleave > 1 ->
 //             vp + pipeline_schedule "interleaved"; sp 1/0 -> true/false (empty = false);
-//             sharding, offload, recompute (empty = none); finetune (empty = full); lora_rank;
-//             optimizer (empty = adamw). Values are passed through as written: an unknown value
-//             fails validation and the row is skipped with the parser's message.
+//             sharding, offload, recompute (empty = none); finetune (empty = full); lora_rank
+//             (empty with lora/qlora = 8, PEFT's default r); optimizer (empty = adamw). Values
+//             pass through as written: an unknown value fails validation and the row is skipped
+//             with the parser's message (so is any row the scenario checks reject).
 //
 // Every default applied is listed in RunScenario::defaults as "column=value (why)".
 #pragma once
