@@ -57,18 +57,23 @@ sg4::CommPtr CollectiveRunner::send(int from, int to, double bytes, const std::s
 void CollectiveRunner::receive(int rank, const std::string& tag) { mailbox(tag, rank)->get<int>(); }
 
 size_t CollectiveRunner::run(OpKind kind, const std::vector<int>& members, int rank, double bytes, int tag) {
+  return run(kind, members, rank, bytes, tag, fidelity_);
+}
+
+size_t CollectiveRunner::run(OpKind kind, const std::vector<int>& members, int rank, double bytes, int tag,
+                             Fidelity fidelity) {
   const int p = static_cast<int>(members.size());
   if (p <= 1 || bytes <= 0) return 0;
   const Ring& ring = ring_of(members, tag);
   const std::string box = "c" + std::to_string(tag);
-  if (fidelity_ == Fidelity::analytic) {
+  if (fidelity == Fidelity::analytic) {
     barrier(members, tag)->wait();
     sg4::this_actor::sleep_for(
         ring_time(kind, p, bytes, ring.hop_latency, ring.bandwidth * ring.efficiency, cal_.launch_latency));
     return 0;
   }
-  sg4::this_actor::sleep_for(cal_.launch_latency);
   if (kind == OpKind::all_to_all) {
+    sg4::this_actor::sleep_for(cal_.launch_latency);
     std::vector<sg4::CommPtr> comms;
     const double per_peer = ring_edge_bytes(kind, p, bytes) / ring.efficiency;
     for (int peer : members)
@@ -82,7 +87,7 @@ size_t CollectiveRunner::run(OpKind kind, const std::vector<int>& members, int r
   const std::vector<std::vector<int>> orders = channel_orders(members);
   const double channels = static_cast<double>(orders.size());
   const int steps = ring_steps(kind, p);
-  const bool stepwise = fidelity_ == Fidelity::step;
+  const bool stepwise = fidelity == Fidelity::step;
   const int rounds = stepwise ? steps : 1;
   double worst_hop = 0;
   std::vector<const Ring*> rings;
@@ -107,8 +112,10 @@ size_t CollectiveRunner::run(OpKind kind, const std::vector<int>& members, int r
     for (auto& comm : out) comm->wait();
     transfers += sent;
   }
-  // A macro flow carries every step's bytes at once; the other steps' latencies remain.
-  if (!stepwise && steps > 1) sg4::this_actor::sleep_for((steps - 1) * worst_hop);
+  // The launch latency, and with macro flows (which carry every step's bytes at once) the other
+  // steps' hop latencies, in one delay.
+  const double delay = cal_.launch_latency + (stepwise ? 0 : (steps - 1) * worst_hop);
+  if (delay > 0) sg4::this_actor::sleep_for(delay);
   return transfers;
 }
 

@@ -33,6 +33,7 @@ class CollectiveRunner {
 
   // `tag` separates concurrent groups (one mailbox per rank and tag). Returns transfers made.
   size_t run(OpKind kind, const std::vector<int>& members, int rank, double bytes, int tag);
+  size_t run(OpKind kind, const std::vector<int>& members, int rank, double bytes, int tag, Fidelity fidelity);
   // Point-to-point: returns the started transfer (the sender does not wait for the receiver).
   simgrid::s4u::CommPtr send(int from, int to, double bytes, const std::string& tag);
   void receive(int rank, const std::string& tag);

@@ -7,6 +7,7 @@
 #include <array>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "cluster/platform.h"
 #include "engine/collective_runner.h"
@@ -48,6 +49,7 @@ class Replay {
     sg4::Engine engine(args.argc(), args.argv());
     platform_ = build_platform(g_);
     collectives_ = std::make_unique<CollectiveRunner>(g_, cal_, options_.fidelity);
+    find_exclusive_groups();
     index_streams();
     const int world = w_.layout.world_size();
     ranks_.resize(static_cast<size_t>(world));
@@ -77,35 +79,81 @@ class Replay {
     return w_.stages[static_cast<size_t>(w_.layout.coordinates(rank).pp)];
   }
 
+  // Per stage: each stream's ops, which ops wait for another stream (cross_deps) and which
+  // another stream waits for (needed_elsewhere). Consecutive compute ops between those points
+  // run as one execution: the same simulated time, far fewer SimGrid activities.
   void index_streams() {
     streams_.resize(w_.stages.size());
-    for (size_t stage = 0; stage < w_.stages.size(); ++stage)
-      for (uint32_t i = 0; i < w_.stages[stage].ops.size(); ++i)
-        streams_[stage][static_cast<size_t>(w_.stages[stage].ops[i].stream)].push_back(i);
+    cross_deps_.resize(w_.stages.size());
+    needed_elsewhere_.resize(w_.stages.size());
+    for (size_t stage = 0; stage < w_.stages.size(); ++stage) {
+      const auto& ops = w_.stages[stage].ops;
+      cross_deps_[stage].resize(ops.size());
+      needed_elsewhere_[stage].assign(ops.size(), 0);
+      for (uint32_t i = 0; i < ops.size(); ++i) {
+        streams_[stage][static_cast<size_t>(ops[i].stream)].push_back(i);
+        for (uint32_t d : ops[i].deps)
+          if (ops[d].stream != ops[i].stream) {
+            cross_deps_[stage][i].push_back(d);
+            needed_elsewhere_[stage][d] = 1;
+          }
+      }
+    }
   }
 
   void run_stream(int rank, Stream stream) {
     RankState& st = ranks_[static_cast<size_t>(rank)];
     const RankProgram& p = program_of(rank);
-    for (uint32_t i : streams_[static_cast<size_t>(w_.layout.coordinates(rank).pp)][static_cast<size_t>(stream)]) {
-      const Op& op = p.ops[i];
-      wait_for(st, op);
+    const size_t stage = static_cast<size_t>(w_.layout.coordinates(rank).pp);
+    const std::vector<uint32_t>& order = streams_[stage][static_cast<size_t>(stream)];
+    for (size_t k = 0; k < order.size(); ++k) {
+      const uint32_t first = order[k];
+      wait_for(st, stage, first);
       const double start = sg4::Engine::get_clock();
-      execute(rank, op);
-      const double end = sg4::Engine::get_clock();
-      if (st.recorded) result_.records.push_back({rank, i, stream, start, end});
-      std::unique_lock<sg4::Mutex> lock(*st.mutex);
-      st.done[i] = 1;
-      st.changed->notify_all();
+      if (stream == Stream::compute) {
+        // Extend the segment while the next op waits for nothing else and nobody waits for this one.
+        size_t last = k;
+        double seconds = p.ops[first].seconds;
+        while (last + 1 < order.size() && !needed_elsewhere_[stage][order[last]] &&
+               cross_deps_[stage][order[last + 1]].empty()) {
+          ++last;
+          seconds += p.ops[order[last]].seconds;
+        }
+        if (seconds > 0) {
+          sg4::this_actor::execute(seconds * kHostSpeed);
+          ++result_.execs;
+        }
+        double t = start;
+        for (size_t j = k; j <= last; ++j) {
+          const uint32_t i = order[j];
+          if (st.recorded) result_.records.push_back({rank, i, stream, t, t + p.ops[i].seconds});
+          t += p.ops[i].seconds;
+          st.done[i] = 1;
+        }
+        k = last;
+        finish(st, stage, order[last]);
+        continue;
+      }
+      execute(rank, p.ops[first]);
+      if (st.recorded) result_.records.push_back({rank, first, stream, start, sg4::Engine::get_clock()});
+      st.done[first] = 1;
+      finish(st, stage, first);
     }
     for (auto& comm : st.pending) comm->wait();
     st.pending.clear();
   }
 
-  void wait_for(RankState& st, const Op& op) {
-    if (op.deps.empty()) return;
+  void finish(RankState& st, size_t stage, uint32_t op) {
+    if (!needed_elsewhere_[stage][op]) return;
     std::unique_lock<sg4::Mutex> lock(*st.mutex);
-    for (uint32_t d : op.deps)
+    st.changed->notify_all();
+  }
+
+  void wait_for(RankState& st, size_t stage, uint32_t op) {
+    const std::vector<uint32_t>& deps = cross_deps_[stage][op];
+    if (deps.empty()) return;
+    std::unique_lock<sg4::Mutex> lock(*st.mutex);
+    for (uint32_t d : deps)
       while (!st.done[d]) st.changed->wait(lock);
   }
 
@@ -135,8 +183,45 @@ class Replay {
   void recv(int rank, const Op& op) { collectives_->receive(rank, op.phase == Phase::forward ? "pf" : "pb"); }
 
   void collective(int rank, const Op& op) {
+    const Fidelity fidelity = exclusive_.count(op.group) ? Fidelity::analytic : options_.fidelity;
     result_.comms += collectives_->run(op.kind, w_.layout.group_members(op.group, rank), rank, op.bytes,
-                                       static_cast<int>(op.group));
+                                       static_cast<int>(op.group), fidelity);
+  }
+
+  // Links used by the ring (or the pipeline pair) of `group` around `rank`.
+  std::set<int> links_of(Group group, int rank) const {
+    std::set<int> links;
+    std::vector<int> members = w_.layout.group_members(group, rank);
+    if (group == Group::pp_next || group == Group::pp_prev) members.insert(members.begin(), rank);
+    if (members.size() < 2) return links;
+    for (size_t i = 0; i < members.size(); ++i)
+      for (int l : g_.route(members[i], members[(i + 1) % members.size()])) links.insert(l);
+    return links;
+  }
+
+  // A group kind whose rings use links that no other group kind's traffic touches cannot be
+  // slowed by contention: its collectives run as exact α-β delays (no flows). Checked on the
+  // groups around every rank of the first node, where tensor-parallel rings live.
+  void find_exclusive_groups() {
+    if (options_.fidelity != Fidelity::macro) return;
+    const std::vector<Group> kinds = {Group::tp, Group::dp_shard, Group::dp_replicate, Group::cp, Group::ep,
+                                      Group::pp_next, Group::pp_prev};
+    std::map<Group, std::set<int>> used;
+    const int probe = std::min(w_.layout.world_size(), g_.gpus_per_node());
+    for (Group k : kinds)
+      for (int r = 0; r < probe; ++r) {
+        std::set<int> l = links_of(k, r);
+        used[k].insert(l.begin(), l.end());
+      }
+    for (Group k : {Group::tp}) {
+      if (used[k].empty()) continue;
+      bool alone = true;
+      for (Group other : kinds)
+        if (other != k)
+          for (int l : used[other]) alone = alone && !used[k].count(l);
+      if (alone) exclusive_.insert(k);
+    }
+    if (!exclusive_.empty()) result_.algorithm_note = "tensor-parallel collectives use links no other traffic shares: timed analytically";
   }
 
   const Scenario& s_;
@@ -146,8 +231,11 @@ class Replay {
   StepOptions options_;
   Platform platform_;
   std::vector<std::array<std::vector<uint32_t>, kStreamCount>> streams_;
+  std::vector<std::vector<std::vector<uint32_t>>> cross_deps_;
+  std::vector<std::vector<uint8_t>> needed_elsewhere_;
   std::vector<RankState> ranks_;
   std::unique_ptr<CollectiveRunner> collectives_;
+  std::set<Group> exclusive_;
   StepResult result_;
 };
 
