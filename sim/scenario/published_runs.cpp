@@ -371,8 +371,15 @@ Json training_json(RowReader& r, int64_t num_gpus) {
   const std::string sp = r.text_or("sp", "0");
   if (sp != "0" && sp != "1") r.fail("sp: expected 0 or 1, got \"" + sp + "\"");
   t["sp"] = sp == "1";
-  const std::pair<const char*, const char*> choices[] = {
-      {"sharding", "none"}, {"offload", "none"}, {"recompute", "none"}, {"finetune", "full"}, {"optimizer", "adamw"}};
+  // Recompute left empty: fine-tuning rows (a finetune column is given) come from torchtune,
+  // HF PEFT/TRL, LitGPT or Unsloth recipes, which turn activation checkpointing on by default;
+  // pre-training rows (Megatron, MosaicML, NeMo) state theirs or run without it.
+  const bool fine_tuning = !r.text("finetune").empty();
+  const std::pair<const char*, const char*> choices[] = {{"sharding", "none"},
+                                                         {"offload", "none"},
+                                                         {"recompute", fine_tuning ? "full" : "none"},
+                                                         {"finetune", "full"},
+                                                         {"optimizer", "adamw"}};
   for (const auto& [col, fallback] : choices) t[col] = r.text_or(col, fallback);
   if (auto rank = r.integer("lora_rank")) t["lora_rank"] = *rank;
   else if (t["finetune"] == "lora" || t["finetune"] == "qlora") {
