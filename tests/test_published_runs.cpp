@@ -205,7 +205,7 @@ TEST_CASE("training mapping: defaults, interleaving, validation failures", "[pub
   CHECK(contains(rs.defaults, "dp=8 (num_gpus/(tp·pp·cp))"));
   CHECK(contains(rs.defaults, "global_batch_seqs=16 (empty; micro_batch·dp"));
   CHECK(contains(rs.defaults, "precision=bf16 (empty)"));
-  CHECK(contains(rs.defaults, "recompute=none (empty)"));
+  CHECK(contains(rs.defaults, "recompute=full (empty)"));  // a fine-tuning row: recipes checkpoint activations
   CHECK(contains(rs.defaults, "model=tied_embeddings false, qkv_bias false, rope positions (as models/llama3"));
   CHECK(rs.scenario->model.position == PositionEmbedding::rope);
 
