@@ -12,7 +12,8 @@ expect() {  # expect CODE PATTERN -- command...
 }
 s="$src/scenarios/llama3-70b-lora-rtx-pro-6000.json"
 expect 0 '"schema": "stepsim.report/1"' -- "$stepsim" run "$s" --json
-expect 0 'tp 8' -- "$stepsim" run "$src/scenarios/llama3-70b-tp8-dgx-h100.json" --set cluster.nodes=4
+expect 0 'tp 8' -- "$stepsim" run "$src/scenarios/llama3-70b-tp8-dgx-h100.json" --set cluster.nodes=4 --no-engine
+expect 0 'tp 4 · pp 1 · dp 4' -- "$stepsim" run --set cluster.nodes=2 --set training.tp=4 "$src/scenarios/llama3-70b-tp8-dgx-h100.json" --no-engine
 expect 2 'did you mean "tp"' -- "$stepsim" run "$s" --set training.tpp=2
 expect 2 'PATH=VALUE' -- "$stepsim" run "$s" --set training.tp
 expect 2 'no GPU "h100"' -- "$stepsim" run "$s" --set cluster.gpu=h100

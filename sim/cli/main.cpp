@@ -18,8 +18,7 @@ int main(int argc, char** argv) {
   auto* run_cmd = app.add_subcommand("run", "simulate one training step of a scenario");
   run_cmd->add_option("scenario", run.scenario, "scenario file (default: scenarios/llama3-70b-full-zero3-rtx-pro-6000.json)");
   run_cmd->add_option("--set", run.overrides, "override a scenario field, e.g. --set training.tp=4 (repeatable)")
-      ->expected(1)
-      ->allow_extra_args(false);
+      ->allow_extra_args(false);  // one PATH=VALUE per --set, so the scenario may follow it
   run_cmd->add_flag("--json", run.json, "print the report as JSON (schema stepsim.report/1)");
   run_cmd->add_flag("--fail-on-oom", run.fail_on_oom, "exit with status 3 when the verdict is out-of-memory");
   run_cmd->add_flag("--no-engine", run.no_engine, "skip the simulation: memory verdict and compute time only");
