@@ -68,8 +68,7 @@ size_t CollectiveRunner::run(OpKind kind, const std::vector<int>& members, int r
   const std::string box = "c" + std::to_string(tag);
   if (fidelity == Fidelity::analytic) {
     barrier(members, tag)->wait();
-    sg4::this_actor::sleep_for(
-        ring_time(kind, p, bytes, ring.hop_latency, ring.bandwidth * ring.efficiency, cal_.launch_latency));
+    sg4::this_actor::sleep_for(analytic_time(kind, members, bytes, tag));
     return 0;
   }
   if (kind == OpKind::all_to_all) {
@@ -117,6 +116,22 @@ size_t CollectiveRunner::run(OpKind kind, const std::vector<int>& members, int r
   const double delay = cal_.launch_latency + (stepwise ? 0 : (steps - 1) * worst_hop);
   if (delay > 0) sg4::this_actor::sleep_for(delay);
   return transfers;
+}
+
+double CollectiveRunner::analytic_time(OpKind kind, const std::vector<int>& members, double bytes, int tag) {
+  const int p = static_cast<int>(members.size());
+  const std::vector<std::vector<int>> orders = channel_orders(members);
+  if (orders.size() == 1) {
+    const Ring& ring = ring_of(members, tag);
+    return ring_time(kind, p, bytes, ring.hop_latency, ring.bandwidth * ring.efficiency, cal_.launch_latency);
+  }
+  // Channels: each carries 1/k of the data on its own NICs, but all share each GPU's in-node
+  // links; the rate is the smaller of k channel rings and the in-node ring.
+  const Ring& channel = ring_of(orders[0], tag * 64);
+  std::vector<int> in_node(members.begin(), members.begin() + static_cast<long>(orders.size()));
+  const Ring& local = ring_of(in_node, tag * 64 + 63);
+  const double rate = std::min(orders.size() * channel.bandwidth * channel.efficiency, local.bandwidth * local.efficiency);
+  return ring_time(kind, p, bytes, channel.hop_latency, rate, cal_.launch_latency);
 }
 
 std::vector<std::vector<int>> CollectiveRunner::channel_orders(const std::vector<int>& members) const {

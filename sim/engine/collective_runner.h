@@ -39,6 +39,8 @@ class CollectiveRunner {
   void receive(int rank, const std::string& tag);
 
   const Ring& ring_of(const std::vector<int>& members, int tag);
+  // α-β time of the collective on its rings (channels included), without flows.
+  double analytic_time(OpKind kind, const std::vector<int>& members, double bytes, int tag);
   // NCCL runs one ring per channel; a group spanning several nodes with k members per node uses
   // k channels whose rings enter and leave each node through different GPUs (and so different
   // NICs), each carrying 1/k of the data. One ring otherwise.
