@@ -64,6 +64,7 @@ OJson memory_json(const Scenario& s, const StaticFigures& f, const WorkloadFacts
   OJson j{{"capacity_bytes", v.capacity_bytes},
           {"peak_bytes", v.worst.peak_device_bytes},
           {"peak_reserved_bytes", v.worst.peak_reserved_bytes},
+          {"first_step_peak_bytes", v.worst.first_step_peak_device_bytes},
           {"peak_rank", w.peak_global_rank},
           {"peak_stage", v.worst.pipeline_rank},
           {"peak_at", moment_json(v.worst.peak_at)},
@@ -153,7 +154,8 @@ std::string report_text(const Scenario& s, const WorkloadFacts& w) {
     const double flops = f.flops.model() * static_cast<double>(f.tokens_per_step);
     const double peak = s.gpu.peak_flops(t.precision).value_or(0);
     const double per_gpu = flops / r.step_time / s.total_gpus();
-    line("step time", format_seconds(r.step_time));
+    line("step time", format_seconds(r.step_time) +
+                          (v.oom || v.host_oom ? " (as if it fit: this configuration runs out of memory)" : ""));
     line("throughput", fmt::format("{:.0f} tokens/s ({:.1f} per GPU)", f.tokens_per_step / r.step_time,
                                    f.tokens_per_step / r.step_time / s.total_gpus()));
     line("model FLOP/s per GPU", fmt::format("{} · MFU {:.1f} % of the {} dense peak", format_si(per_gpu, "FLOP/s"),
@@ -166,9 +168,10 @@ std::string report_text(const Scenario& s, const WorkloadFacts& w) {
     if (b.recompute > 0) line("  recompute", share(b.recompute));
     line("  optimizer", share(b.optimizer));
     for (const auto& [kind, x] : b.exposed_comm)
-      if (x > 0) line("  exposed " + kind + " comm", share(x));
-    if (b.bubble > 0) line("  pipeline bubble", share(b.bubble));
-    if (b.idle > 0) line("  idle", share(b.idle));
+      if (x > 1e-6 * r.step_time) line("  exposed " + kind + " comm", share(x));
+    const double visible = 1e-6 * r.step_time;  // hide float dust
+    if (b.bubble > visible) line("  pipeline bubble", share(b.bubble));
+    if (b.idle > visible) line("  idle", share(b.idle));
   } else {
     line("compute per GPU", fmt::format("{} (stage {}, kernels back to back; not simulated)",
                                         format_seconds(w.compute.total_seconds), w.compute.stage));
@@ -186,6 +189,8 @@ std::string report_text(const Scenario& s, const WorkloadFacts& w) {
       parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", to_string(static_cast<MemCategory>(c)), format_bytes(b));
   }
   line("  at the peak", parts);
+  line("  first step", fmt::format("{} (before the optimizer states exist)",
+                                   format_bytes(v.worst.first_step_peak_device_bytes)));
   if (v.host_bytes_per_node > 0)
     line("  host (offload)", fmt::format("{} per node of {}{}", format_bytes(v.host_bytes_per_node),
                                          format_bytes(v.host_capacity_bytes), v.host_oom ? " — DOES NOT FIT" : ""));

@@ -27,6 +27,9 @@ struct RankMemory {
   double peak_reserved_bytes = 0;  // what torch.cuda.max_memory_reserved would show
   double peak_device_bytes = 0;    // reserved + context + NCCL: what nvidia-smi shows
   double framework_bytes = 0;      // context + NCCL
+  // The first step, before the optimizer states exist (they are allocated lazily at the first
+  // optimizer step, memory.md §4): its device peak. Steady-state steps peak at peak_device_bytes.
+  double first_step_peak_device_bytes = 0;
   MemoryMoment peak_at;
   std::array<double, kMemCategoryCount> at_peak{};
   std::array<double, kMemCategoryCount> max_by_category{};  // each category's own maximum over the step
