@@ -92,6 +92,11 @@ TEST_CASE("micro-batches must divide the global batch", "[scenario]") {
   CHECK(has(e, "(e.g. 64)"));
 }
 
+TEST_CASE("the interleaved schedule needs micro-batches in multiples of pp", "[scenario]") {
+  std::string e = errors_of(scenario_of("\"seq_len\": 2048, \"global_batch\": 3, \"pp\": 2, \"vp\": 2, \"tp\": 4"));
+  CHECK(has(e, "the interleaved schedule needs the 3 micro-batches per step to be a multiple of pp = 2"));
+}
+
 TEST_CASE("precision must be supported by the card", "[scenario]") {
   std::string e = errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"precision\": \"fp4\""));
   CHECK(has(e, "h100-sxm5-80gb does not support fp4 matmuls (FP4 tensor cores exist only on Blackwell GPUs)"));

@@ -139,6 +139,12 @@ void check_parallelism(Scenario& s, const JsonDocument& doc, Diagnostics& diags)
                     t.micro_batch, *t.dp, per_step),
         fmt::format("use a global batch that is a multiple of {} (e.g. {})", per_step,
                     (t.global_batch / per_step + 1) * per_step));
+  if (t.schedule == PipelineSchedule::interleaved && t.global_batch % per_step == 0 &&
+      (t.global_batch / per_step) % t.pp != 0)
+    err("global_batch",
+        fmt::format("the interleaved schedule needs the {} micro-batches per step to be a multiple of pp = {}",
+                    t.global_batch / per_step, t.pp),
+        fmt::format("use a global batch that is a multiple of micro_batch·dp·pp = {}", per_step * t.pp));
   if (t.cp > 1 && t.seq_len % (2 * t.cp) != 0)
     err("cp", fmt::format("seq_len = {} is not divisible by 2·cp = {}", t.seq_len, 2 * t.cp),
         "context parallelism splits the sequence into 2·cp balanced chunks");
