@@ -198,12 +198,12 @@ TEST_CASE("training mapping: defaults, interleaving, validation failures", "[pub
   const TrainingConfig& t = rs.scenario->training;
   CHECK(t.vp == 4);
   CHECK(t.schedule == PipelineSchedule::interleaved);
-  CHECK(t.global_batch == 16);  // micro_batch 2 · dp 8
+  CHECK(t.global_batch == 32);  // micro_batch 2 · dp 8 · pp 2: interleaving needs pp micro-batches
   CHECK(t.finetune == Finetune::lora);
   CHECK(t.lora_rank == 16);
   CHECK(t.precision == Precision::bf16);
   CHECK(contains(rs.defaults, "dp=8 (num_gpus/(tp·pp·cp))"));
-  CHECK(contains(rs.defaults, "global_batch_seqs=16 (empty; micro_batch·dp"));
+  CHECK(contains(rs.defaults, "global_batch_seqs=32 (empty; micro_batch·dp·pp"));
   CHECK(contains(rs.defaults, "precision=bf16 (empty)"));
   CHECK(contains(rs.defaults, "recompute=full (empty)"));  // a fine-tuning row: recipes checkpoint activations
   CHECK(contains(rs.defaults, "model=tied_embeddings false, qkv_bias false, rope positions (as models/llama3"));

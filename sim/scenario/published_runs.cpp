@@ -358,15 +358,20 @@ Json training_json(RowReader& r, int64_t num_gpus) {
       r.fail(fmt::format("num_gpus = {} is not divisible by tp·pp·cp = {}", num_gpus, mp));
     else r.note("dp", std::to_string(*(dp = num_gpus / mp)), "num_gpus/(tp·pp·cp)");
   }
+  const int64_t vp = r.integer_or("vp_interleave", 1);
+  if (vp > 1) {
+    t["vp"] = vp;
+    t["pipeline_schedule"] = "interleaved";
+  }
   if (auto batch = r.integer("global_batch_seqs")) {
     t["global_batch"] = *batch;
   } else if (r.problem.empty()) {
-    t["global_batch"] = micro * *dp;
-    r.note("global_batch_seqs", std::to_string(micro * *dp), "empty; micro_batch·dp, one micro-batch per step");
-  }
-  if (const int64_t vp = r.integer_or("vp_interleave", 1); vp > 1) {
-    t["vp"] = vp;
-    t["pipeline_schedule"] = "interleaved";
+    // The smallest batch the schedule runs: one micro-batch per pipeline (pp of them when interleaved).
+    const int64_t per_pipeline = vp > 1 ? t["pp"].get<int64_t>() : 1;
+    t["global_batch"] = micro * *dp * per_pipeline;
+    r.note("global_batch_seqs", std::to_string(micro * *dp * per_pipeline),
+           vp > 1 ? "empty; micro_batch·dp·pp, the fewest micro-batches the interleaved schedule runs"
+                  : "empty; micro_batch·dp, one micro-batch per step");
   }
   const std::string sp = r.text_or("sp", "0");
   if (sp != "0" && sp != "1") r.fail("sp: expected 0 or 1, got \"" + sp + "\"");
