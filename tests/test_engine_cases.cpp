@@ -45,7 +45,7 @@
 #include "engine/step_simulation.h"
 #include "scenario/collective_calibration.h"
 #include "scenario/scenario.h"
-#include "workload/memory_overheads.h"
+#include "scenario/memory_overheads.h"
 #include "workload/op_costs.h"
 #include "workload/program_builder.h"
 

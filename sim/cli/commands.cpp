@@ -108,6 +108,8 @@ int check_command(const std::vector<std::string>& files, bool all_shipped) {
     for (CatalogKind k : {CatalogKind::gpus, CatalogKind::models, CatalogKind::topologies, CatalogKind::scenarios})
       for (const auto& f : catalog_files(k)) targets.push_back(f);
     for (const auto& family : efficiency_families()) targets.push_back(efficiency_dir() + "/" + family + ".json");
+    for (const char* f : {"collectives.json", "memory-overheads.json"})
+      targets.push_back(data_root() + "/topologies/framework/" + f);
   }
   if (targets.empty()) {
     std::cerr << "error: nothing to check; give files or --all\n";

@@ -26,6 +26,20 @@ void check_citations(const JsonDocument& doc, const Json& node, const std::strin
              "add \"sources\": {\"" + path + "\": \"<where the number comes from>\"} (or cite its parent)"});
 }
 
+std::map<std::string, std::string> read_sources(FieldReader& r) {
+  std::map<std::string, std::string> sources;
+  r.require("sources");
+  if (const Json* s = r.object_member("sources")) {
+    for (auto it = s->begin(); it != s->end(); ++it) {
+      if (!it->is_string() || it->get<std::string>().empty())
+        r.error("sources." + it.key(), "a citation must be a non-empty string", "");
+      else
+        sources[it.key()] = it->get<std::string>();
+    }
+  }
+  return sources;
+}
+
 bool names_a_value(const Json& root, const std::string& path) {
   const Json* node = &root;
   size_t start = 0;

@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 
+#include "scenario/field_reader.h"
 #include "scenario/json_document.h"
 
 namespace stepsim {
@@ -17,6 +18,9 @@ bool is_cited(const std::map<std::string, std::string>& sources, std::string pat
 void check_citations(const JsonDocument& doc, const Json& node, const std::string& path,
                      const std::map<std::string, std::string>& sources, const std::set<std::string>& skip_top_level,
                      Diagnostics& diags);
+
+// Reads the required "sources" object of `r` (citation strings by JSON path).
+std::map<std::string, std::string> read_sources(FieldReader& r);
 
 // True when the dotted path names a member of `root`: a citation key that names nothing is a typo.
 bool names_a_value(const Json& root, const std::string& path);

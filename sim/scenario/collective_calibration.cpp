@@ -24,11 +24,7 @@ Result<CollectiveCalibration> parse_collective_calibration(const JsonDocument& d
   }
   c.launch_latency = r.required_number("launch_latency_us", 0, 1e6) * 1e-6;
   c.nvls_efficiency = r.required_number("nvls_efficiency", 0.01, 1.0);
-  std::map<std::string, std::string> sources;
-  if (const Json* s = r.object_member("sources"))
-    for (auto it = s->begin(); it != s->end(); ++it)
-      if (it->is_string()) sources[it.key()] = it->get<std::string>();
-  r.require("sources");
+  const auto sources = read_sources(r);
   r.finish();
   if (diags.ok()) check_citations(doc, doc.root, "", sources, {"sources"}, diags);
   if (!diags.ok()) return diags;

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "scenario/collective_calibration.h"
 #include "scenario/efficiency_spec.h"
+#include "scenario/memory_overheads.h"
 #include "scenario/scenario.h"
 
 namespace stepsim {
@@ -15,6 +17,8 @@ std::string detect_kind(const Json& root) {
   if (is_hf_config(root)) return "hf-config";
   if (root.contains("link_types") || root.contains("node")) return "topology";
   if (root.contains("gemm")) return "efficiency";
+  if (root.contains("link_efficiency")) return "collective-calibration";
+  if (root.contains("cuda_context_mib")) return "memory-overheads";
   if (root.contains("dense_tflops") || root.contains("memory")) return "gpu";
   if (root.contains("layers") || root.contains("arch")) return "model";
   return "unknown";
@@ -54,6 +58,14 @@ CheckOutcome check_file(const std::string& path) {
     auto e = parse_efficiency(doc.value());
     if (!e.ok()) out.errors = e.errors();
     else out.summary = fmt::format("efficiency: {} family", e.value().family);
+  } else if (out.kind == "collective-calibration") {
+    auto c = parse_collective_calibration(doc.value());
+    if (!c.ok()) out.errors = c.errors();
+    else out.summary = "collective calibration";
+  } else if (out.kind == "memory-overheads") {
+    auto m = parse_memory_overheads(doc.value());
+    if (!m.ok()) out.errors = m.errors();
+    else out.summary = "memory overheads";
   } else if (out.kind == "gpu") {
     auto g = parse_gpu(doc.value());
     if (!g.ok()) out.errors = g.errors();

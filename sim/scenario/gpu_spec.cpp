@@ -116,15 +116,7 @@ Result<GpuSpec> parse_gpu(const JsonDocument& doc) {
       g.prices.push_back(price);
     }
   }
-  r.require("sources");
-  if (const Json* s = r.object_member("sources")) {
-    for (auto it = s->begin(); it != s->end(); ++it) {
-      if (!it->is_string() || it->get<std::string>().empty())
-        r.error("sources." + it.key(), "a citation must be a non-empty string", "");
-      else
-        g.sources[it.key()] = it->get<std::string>();
-    }
-  }
+  g.sources = read_sources(r);
   r.finish();
   if (diags.ok())
     check_citations(doc, doc.root, "", g.sources, {"id", "name", "vendor", "family", "form_factor", "sources", "prices"},

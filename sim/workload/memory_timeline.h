@@ -8,7 +8,7 @@
 #include <array>
 
 #include "scenario/scenario.h"
-#include "workload/memory_overheads.h"
+#include "scenario/memory_overheads.h"
 #include "workload/program.h"
 
 namespace stepsim {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "scenario/scenario.h"
-#include "workload/memory_overheads.h"
+#include "scenario/memory_overheads.h"
 #include "workload/parallel_layout.h"
 #include "workload/program.h"
 

@@ -1,5 +1,6 @@
-#include "workload/memory_overheads.h"
+#include "scenario/memory_overheads.h"
 
+#include "scenario/citations.h"
 #include "scenario/data_dirs.h"
 #include "scenario/field_reader.h"
 
@@ -18,13 +19,9 @@ Result<MemoryOverheads> parse_memory_overheads(const JsonDocument& doc) {
   o.allocator_reserve_fraction = r.required_number("allocator_reserve_fraction", 0, 1);
   o.driver_reserved_bytes = r.required_number("driver_reserved_mib", 0, 1e6) * kMiB;
   o.optimizer_step_bytes_per_parameter = r.required_number("optimizer_step_bytes_per_parameter", 0, 64);
-  r.require("sources");
-  if (const Json* s = r.object_member("sources")) {
-    for (const char* key : {"cuda_context_mib", "nccl_mib_per_communicator", "allocator_reserve_fraction",
-                            "driver_reserved_mib", "optimizer_step_bytes_per_parameter"})
-      if (!s->contains(key)) r.error("sources", std::string("no citation for \"") + key + "\"", "add one");
-  }
+  const auto sources = read_sources(r);
   r.finish();
+  if (diags.ok()) check_citations(doc, doc.root, "", sources, {"sources"}, diags);
   if (!diags.ok()) return diags;
   return o;
 }
