@@ -80,6 +80,7 @@ int run_command(const RunOptions& options) {
     StepOptions step_options;
     step_options.fidelity = parse_fidelity(s.simulation.fidelity);
     step_options.record_all_ranks = s.total_gpus() <= 1024;
+    step_options.fold_replicas = s.simulation.fold_replicas;
     auto step = simulate_step(s, workload, cluster.value(), calibration.value(), step_options);
     if (!step.ok()) {
       print_errors(step.errors());

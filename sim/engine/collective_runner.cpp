@@ -1,4 +1,5 @@
 #include "engine/collective_runner.h"
+#include "engine/replica_folding.h"
 
 #include <fmt/format.h>
 
@@ -135,21 +136,7 @@ double CollectiveRunner::analytic_time(OpKind kind, const std::vector<int>& memb
 }
 
 std::vector<std::vector<int>> CollectiveRunner::channel_orders(const std::vector<int>& members) const {
-  const int per_node_gpus = g_.gpus_per_node();
-  std::vector<std::vector<int>> by_node;  // members grouped by node, in member order
-  for (int m : members) {
-    if (by_node.empty() || by_node.back().front() / per_node_gpus != m / per_node_gpus) by_node.push_back({});
-    by_node.back().push_back(m);
-  }
-  const size_t local = by_node.front().size();
-  bool uniform = by_node.size() > 1 && local > 1;
-  for (const auto& n : by_node) uniform = uniform && n.size() == local;
-  if (!uniform) return {members};
-  std::vector<std::vector<int>> orders(local);
-  for (size_t c = 0; c < local; ++c)
-    for (const auto& n : by_node)
-      for (size_t i = 0; i < local; ++i) orders[c].push_back(n[(i + c) % local]);
-  return orders;
+  return channel_rings(members, g_.gpus_per_node());
 }
 
 }  // namespace stepsim

@@ -37,6 +37,8 @@ struct StepResult {
   size_t comms = 0;     // network transfers simulated
   size_t execs = 0;     // compute activities simulated
   std::string algorithm_note;
+  int simulated_ranks = 0;
+  std::string folding;  // how replicas were folded, or why they were not (empty when not asked)
 };
 
 }  // namespace stepsim

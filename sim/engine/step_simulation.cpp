@@ -11,6 +11,7 @@
 
 #include "cluster/platform.h"
 #include "engine/collective_runner.h"
+#include "engine/replica_folding.h"
 #include "engine/simgrid_config.h"
 
 namespace sg4 = simgrid::s4u;
@@ -52,8 +53,15 @@ class Replay {
     find_exclusive_groups();
     index_streams();
     const int world = w_.layout.world_size();
+    if (options_.fold_replicas) {
+      const FoldingDecision decision = decide_folding(w_, g_);
+      result_.folding = decision.reason;
+      if (decision.folded) folded_ = std::make_unique<FoldedCollectives>(w_, g_, cal_);
+    }
     ranks_.resize(static_cast<size_t>(world));
     for (int r = 0; r < world; ++r) {
+      if (folded_ && w_.layout.coordinates(r).dp != 0) continue;
+      ++result_.simulated_ranks;
       RankState& st = ranks_[static_cast<size_t>(r)];
       const RankProgram& p = program_of(r);
       st.done.assign(p.ops.size(), 0);
@@ -183,6 +191,11 @@ class Replay {
   void recv(int rank, const Op& op) { collectives_->receive(rank, op.phase == Phase::forward ? "pf" : "pb"); }
 
   void collective(int rank, const Op& op) {
+    if (folded_ && (op.group == Group::dp || op.group == Group::dp_shard || op.group == Group::dp_replicate)) {
+      const double seconds = folded_->seconds(op.kind, op.group, rank, op.bytes);
+      if (seconds > 0) sg4::this_actor::sleep_for(seconds);
+      return;
+    }
     const Fidelity fidelity = exclusive_.count(op.group) ? Fidelity::analytic : options_.fidelity;
     result_.comms += collectives_->run(op.kind, w_.layout.group_members(op.group, rank), rank, op.bytes,
                                        static_cast<int>(op.group), fidelity);
@@ -236,6 +249,7 @@ class Replay {
   std::vector<RankState> ranks_;
   std::unique_ptr<CollectiveRunner> collectives_;
   std::set<Group> exclusive_;
+  std::unique_ptr<FoldedCollectives> folded_;
   StepResult result_;
 };
 

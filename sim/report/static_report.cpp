@@ -119,7 +119,12 @@ OJson report_json(const Scenario& s, const WorkloadFacts& w) {
                         {"optimizer", b.optimizer}, {"exposed_comm", exposed}, {"bubble", b.bubble},
                         {"idle", b.idle}};
     j["critical_rank"] = r.critical_rank;
-    j["simulation"] = {{"comms", r.comms}, {"execs", r.execs}, {"recorded_ranks", r.recorded_ranks.size()}};
+    j["simulation"] = {{"comms", r.comms},
+                       {"execs", r.execs},
+                       {"simulated_ranks", r.simulated_ranks},
+                       {"recorded_ranks", r.recorded_ranks.size()},
+                       {"folding", r.folding},
+                       {"note", r.algorithm_note}};
   }
   j["memory"] = memory_json(s, f, w);
   j["compute_s"] = {{"stage", w.compute.stage},
@@ -162,6 +167,7 @@ std::string report_text(const Scenario& s, const WorkloadFacts& w) {
                                              peak > 0 ? 100 * per_gpu / peak : 0.0, to_string(t.precision)));
     const Breakdown& b = r.breakdown;
     auto share = [&](double x) { return fmt::format("{} ({:.1f} %)", format_seconds(x), 100 * x / r.step_time); };
+    if (!r.folding.empty()) out += fmt::format("  ({})\n", r.folding);
     out += fmt::format("  where the time goes (rank {}):\n", r.critical_rank);
     line("  forward", share(b.forward));
     line("  backward", share(b.backward));

@@ -221,6 +221,7 @@ Result<Scenario> parse_scenario(JsonDocument doc, const std::vector<Override>& o
     s.simulation.collective_algorithm =
         sr.choice("collective_algorithm", "auto", {"auto", "ring", "tree", "hier", "nvls", "direct"});
     s.simulation.fidelity = sr.choice("fidelity", "macro", {"macro", "step", "analytic"});
+    s.simulation.fold_replicas = sr.boolean_or("fold_replicas", false);
     sr.finish();
   }
   if (const Json* out = r.object_member("outputs")) {

@@ -19,6 +19,8 @@ namespace stepsim {
 struct SimulationOptions {
   std::string collective_algorithm = "auto";  // auto, ring, tree, hier, nvls, direct
   std::string fidelity = "macro";             // macro, step, analytic
+  // Simulate one data-parallel replica when a route check allows it (engine/replica_folding.h).
+  bool fold_replicas = false;
 };
 
 struct OutputOptions {
