@@ -1,0 +1,18 @@
+#!/bin/sh
+# Replica folding must not change the answer where the route check allows it: the same
+# scenario simulated with every rank and with one data-parallel replica gives the same step time.
+stepsim="$1"; src="$2"
+base="$src/scenarios/llama3.1-405b-16k-h100.json"
+common="--set cluster.topology=dgx-h100 --set cluster.nodes=32 --set training.dp=2 --set training.global_batch=32 --set training.recompute=full"
+full=$("$stepsim" run "$base" $common --json) || exit 1
+folded=$("$stepsim" run "$base" $common --set simulation.fold_replicas=true --json) || exit 1
+python3 - "$full" "$folded" <<'PY'
+import json, sys
+full, folded = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+a, b = full["step_time_s"], folded["step_time_s"]
+print(f"full {a:.6f} s ({full['simulation']['simulated_ranks']} ranks), folded {b:.6f} s "
+      f"({folded['simulation']['simulated_ranks']} ranks): {folded['simulation']['folding']}")
+ok = abs(a - b) / a < 0.01 and folded["simulation"]["folding"].startswith("folded") \
+     and folded["simulation"]["simulated_ranks"] * 2 == full["simulation"]["simulated_ranks"]
+sys.exit(0 if ok else 1)
+PY
