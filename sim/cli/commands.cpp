@@ -7,7 +7,7 @@
 #include <fstream>
 #include <iostream>
 
-#include "report/static_report.h"
+#include "report/step_report.h"
 #include "report/units.h"
 #include "scenario/data_dirs.h"
 #include "scenario/efficiency_spec.h"

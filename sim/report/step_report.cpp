@@ -1,4 +1,4 @@
-#include "report/static_report.h"
+#include "report/step_report.h"
 
 #include <fmt/format.h>
 
