@@ -107,6 +107,12 @@ TEST_CASE("precision must be supported by the card", "[scenario]") {
   CHECK(has(e, "a100-sxm4-80gb does not support fp8"));
 }
 
+TEST_CASE("a card without NVLink is refused on an NVLink topology", "[scenario]") {
+  std::string e = errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64",
+                                        "\"topology\": \"dgx-h100\", \"gpu\": \"rtx-pro-6000-blackwell-ws\""));
+  CHECK(has(e, "rtx-pro-6000-blackwell-ws has no NVLink, but topology \"dgx-h100\" connects its GPUs with NVLink"));
+}
+
 TEST_CASE("missing catalog ids suggest the closest one", "[scenario]") {
   std::string e = errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64",
                                         "\"topology\": \"dgx-h100\", \"gpu\": \"rtx-pro-6000\"", "\"llama3-70\""));

@@ -85,6 +85,20 @@ void check_precision(const Scenario& s, const JsonDocument& doc, Diagnostics& di
                                   : "use \"bf16\", or pick a card that supports it (see `stepsim catalog gpus`)"});
 }
 
+// A card without NVLink cannot sit in a topology whose GPUs are wired with NVLink.
+void check_card_fits_topology(const Scenario& s, const JsonDocument& doc, Diagnostics& diags) {
+  if (s.gpu.nvlink) return;
+  for (const Link& l : s.topology.links) {
+    auto type = s.topology.link_types.find(l.type);
+    if (type == s.topology.link_types.end() || type->second.kind != "nvlink") continue;
+    diags.add({doc.file, doc.line_of("cluster.gpu"), "cluster.gpu",
+               fmt::format("{} has no NVLink, but topology \"{}\" connects its GPUs with NVLink ({} - {})", s.gpu.id,
+                           s.topology.id, l.a, l.b),
+               "use a PCIe topology for this card (see `stepsim catalog topologies`)"});
+    return;
+  }
+}
+
 void check_parallelism(Scenario& s, const JsonDocument& doc, Diagnostics& diags) {
   TrainingConfig& t = s.training;
   auto err = [&](const std::string& path, const std::string& msg, const std::string& fix) {
@@ -248,6 +262,7 @@ Result<Scenario> parse_scenario(JsonDocument doc, const std::vector<Override>& o
   }
   if (!diags.ok()) return mark_overrides(diags, overrides);
   check_precision(s, doc, diags);
+  check_card_fits_topology(s, doc, diags);
   check_parallelism(s, doc, diags);
   if (!diags.ok()) return mark_overrides(diags, overrides);
   return s;
