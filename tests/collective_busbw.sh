@@ -12,7 +12,8 @@ print(f'{\"ok  \" if ok else \"FAIL\"} $name: busbw {got:.1f} GB/s, published ~$
 sys.exit(0 if ok else 1)" || fail=1
 }
 fail=0
-check "8x H100 NVSwitch ring (S17, S18: 365-370)" 367 -- dgx-h100
+check "8x H100 NVSwitch ring (S17, S18: 365-370)" 367 -- dgx-h100 --algo ring
+check "8x H100 NVSwitch, NCCL default NVLS (S17, S19: 476-480)" 478 -- dgx-h100
 check "8x A100 NVSwitch ring (S2: 229-235)" 230 -- dgx-a100
 check "8x RTX PRO 6000 PCIe Gen5 (S14: 37.6-41.1)" 39.5 -- rtx-pro-6000-8gpu-dual-root
 check "2 nodes x 8 H100, 8x400G (S45: ring ~365 at 4 nodes; NIC-bound 8x46-48)" 365 -- dgx-h100-ib-ndr --nodes 2

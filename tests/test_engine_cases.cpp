@@ -94,7 +94,8 @@ CollectiveCalibration ideal_calibration() {
   CollectiveCalibration c;
   for (const char* kind : {"nvlink", "pcie", "socket", "ib", "roce", "ethernet", "xgmi"}) c.link_efficiency[kind] = 1.0;
   c.launch_latency = 0;
-  c.nvls_efficiency = 1.0;
+  c.nvls_algbw_fraction = 1.0;
+  c.nvls_latency = 0;
   return c;
 }
 
@@ -118,7 +119,7 @@ void ring_case(Fidelity fidelity) {
 
   CollectiveBenchmark bench;
   bench.op = OpKind::all_reduce;
-  bench.algorithm = Algorithm::ring;
+  bench.algorithm_choice = "ring";
   bench.fidelity = fidelity;
   bench.sizes = {1 * kMiB, 1 * kGiB};
   auto points = run_collective_benchmark(g, ideal_calibration(), bench);

@@ -81,6 +81,7 @@ int run_command(const RunOptions& options) {
     step_options.fidelity = parse_fidelity(s.simulation.fidelity);
     step_options.record_all_ranks = s.total_gpus() <= 1024;
     step_options.fold_replicas = s.simulation.fold_replicas;
+    step_options.algorithm = s.simulation.collective_algorithm;
     auto step = simulate_step(s, workload, cluster.value(), calibration.value(), step_options);
     if (!step.ok()) {
       print_errors(step.errors());
@@ -315,7 +316,11 @@ int collective_command(const CollectiveOptions& o) {
   }
   CollectiveBenchmark bench;
   bench.op = collective_kind(o.op);
-  bench.algorithm = o.algo == "auto" ? Algorithm::ring : parse_algorithm(o.algo);
+  if (o.algo != "auto" && o.algo != "ring" && o.algo != "nvls") {
+    std::cerr << "error: --algo " << o.algo << ": only auto, ring and nvls are implemented (tree, hier and direct are not yet)\n";
+    return kExitBadInput;
+  }
+  bench.algorithm_choice = o.algo;
   bench.fidelity = parse_fidelity(o.fidelity);
   for (double b = *min_bytes; b <= *max_bytes * (1 + 1e-9); b *= o.factor) bench.sizes.push_back(b);
   const auto points = run_collective_benchmark(cluster.value(), calibration.value(), bench);

@@ -67,6 +67,8 @@ Result<ClusterGraph> ClusterGraph::build(const TopologySpec& t, const GpuSpec& g
   g.gpu_ = gpu;
   g.routes_ = std::move(routes.value());
   g.devices_per_node_ = static_cast<int>(t.devices.size());
+  for (const Device& d : t.devices)
+    if (d.kind == DeviceKind::nvswitch) g.nvswitch_generation_ = std::max(g.nvswitch_generation_, d.generation);
   g.links_per_node_ = static_cast<int>(2 * t.links.size());
   std::map<std::string, int> index;
   for (int d = 0; d < g.devices_per_node_; ++d) index.emplace(t.devices[d].id, d);

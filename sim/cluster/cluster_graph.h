@@ -70,6 +70,7 @@ class ClusterGraph {
   int gpu_count() const { return nodes_ * gpus_per_node(); }
   const GpuSpec& gpu() const { return gpu_; }
   const std::string& fabric_kind() const { return fabric_kind_; }  // empty when nodes == 1
+  int nvswitch_generation() const { return nvswitch_generation_; }  // 0 without NVSwitch
   const Graph& graph() const { return *graph_; }
   const std::vector<ClusterVertex>& vertices() const { return vertices_; }
   const std::string& vertex_name(int v) const { return vertices_[v].name; }
@@ -100,6 +101,7 @@ class ClusterGraph {
   int devices_per_node_ = 0;
   int links_per_node_ = 0;  // directed
   int first_port_link_ = 0;
+  int nvswitch_generation_ = 0;
   GpuSpec gpu_;
   std::string fabric_kind_;
   NodeRoutes routes_;

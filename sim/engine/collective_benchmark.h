@@ -23,7 +23,7 @@ struct CollectivePoint {
 
 struct CollectiveBenchmark {
   OpKind op = OpKind::all_reduce;
-  Algorithm algorithm = Algorithm::ring;
+  std::string algorithm_choice = "auto";  // auto | ring | nvls
   Fidelity fidelity = Fidelity::macro;
   std::vector<double> sizes;  // bytes
 };

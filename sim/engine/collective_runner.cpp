@@ -67,6 +67,25 @@ size_t CollectiveRunner::run(OpKind kind, const std::vector<int>& members, int r
   if (p <= 1 || bytes <= 0) return 0;
   const Ring& ring = ring_of(members, tag);
   const std::string box = "c" + std::to_string(tag);
+  if (choose(kind, members, bytes, tag) == Algorithm::nvls) {
+    // In-switch reduction: every GPU sends its buffer up once and receives the result once, so
+    // each NVLink direction carries M at the measured NVLS rate (a flow to the next GPU loads one
+    // uplink and one downlink, like the switch's reduce and multicast).
+    if (fidelity == Fidelity::analytic) {
+      barrier(members, tag)->wait();
+      sg4::this_actor::sleep_for(nvls_time(bytes, ring));
+      return 0;
+    }
+    const size_t at = static_cast<size_t>(std::find(members.begin(), members.end(), rank) - members.begin());
+    const int right = members[(at + 1) % members.size()];
+    std::vector<int*> received(1);
+    sg4::CommPtr out = mailbox(box + ".nvls", right)->put_async(&g_payload, static_cast<uint64_t>(bytes / cal_.nvls_algbw_fraction));
+    sg4::CommPtr in = mailbox(box + ".nvls", rank)->get_async<int>(&received[0]);
+    out->wait();
+    in->wait();
+    sg4::this_actor::sleep_for(cal_.launch_latency + cal_.nvls_latency);
+    return 1;
+  }
   if (fidelity == Fidelity::analytic) {
     barrier(members, tag)->wait();
     sg4::this_actor::sleep_for(analytic_time(kind, members, bytes, tag));
@@ -117,6 +136,27 @@ size_t CollectiveRunner::run(OpKind kind, const std::vector<int>& members, int r
   const double delay = cal_.launch_latency + (stepwise ? 0 : (steps - 1) * worst_hop);
   if (delay > 0) sg4::this_actor::sleep_for(delay);
   return transfers;
+}
+
+bool CollectiveRunner::nvls_eligible(OpKind kind, const std::vector<int>& members) const {
+  if (kind != OpKind::all_reduce || g_.nvswitch_generation() < 3 || members.size() < 2) return false;
+  const int node = members.front() / g_.gpus_per_node();
+  for (int m : members)
+    if (m / g_.gpus_per_node() != node) return false;
+  return true;
+}
+
+double CollectiveRunner::nvls_time(double bytes, const Ring& ring) const {
+  return cal_.launch_latency + cal_.nvls_latency + bytes / (ring.bandwidth * cal_.nvls_algbw_fraction);
+}
+
+Algorithm CollectiveRunner::choose(OpKind kind, const std::vector<int>& members, double bytes, int tag) {
+  if (algorithm_ == "ring" || !nvls_eligible(kind, members)) return Algorithm::ring;
+  if (algorithm_ == "nvls") return Algorithm::nvls;
+  const Ring& ring = ring_of(members, tag);
+  const double ring_s = ring_time(kind, static_cast<int>(members.size()), bytes, ring.hop_latency,
+                                  ring.bandwidth * ring.efficiency, cal_.launch_latency);
+  return nvls_time(bytes, ring) < ring_s ? Algorithm::nvls : Algorithm::ring;
 }
 
 double CollectiveRunner::analytic_time(OpKind kind, const std::vector<int>& members, double bytes, int tag) {

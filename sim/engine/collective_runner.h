@@ -28,8 +28,15 @@ struct Ring {
 
 class CollectiveRunner {
  public:
-  CollectiveRunner(const ClusterGraph& cluster, const CollectiveCalibration& calibration, Fidelity fidelity)
-      : g_(cluster), cal_(calibration), fidelity_(fidelity) {}
+  // `algorithm`: ring, nvls, or "auto" (ring) — with auto, an all-reduce inside one node on an
+  // NVSwitch of generation 3+ uses NVLS when NCCL's cost model (launch/hop latencies and rates of
+  // collectives.json) says it is faster, as NCCL's tuner does.
+  CollectiveRunner(const ClusterGraph& cluster, const CollectiveCalibration& calibration, Fidelity fidelity,
+                   std::string algorithm = "auto")
+      : g_(cluster), cal_(calibration), fidelity_(fidelity), algorithm_(std::move(algorithm)) {}
+
+  // The algorithm that runs this collective.
+  Algorithm choose(OpKind kind, const std::vector<int>& members, double bytes, int tag);
 
   // `tag` separates concurrent groups (one mailbox per rank and tag). Returns transfers made.
   size_t run(OpKind kind, const std::vector<int>& members, int rank, double bytes, int tag);
@@ -53,6 +60,9 @@ class CollectiveRunner {
   const ClusterGraph& g_;
   const CollectiveCalibration& cal_;
   Fidelity fidelity_;
+  std::string algorithm_;
+  bool nvls_eligible(OpKind kind, const std::vector<int>& members) const;
+  double nvls_time(double bytes, const Ring& ring) const;
   std::map<std::pair<int, long long>, Ring> rings_;
   std::map<std::pair<int, long long>, simgrid::s4u::BarrierPtr> barriers_;
 };

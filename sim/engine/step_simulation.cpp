@@ -49,7 +49,8 @@ class Replay {
     SimgridArguments args;
     sg4::Engine engine(args.argc(), args.argv());
     platform_ = build_platform(g_);
-    collectives_ = std::make_unique<CollectiveRunner>(g_, cal_, options_.fidelity);
+    if (!platform_.approximation.empty()) result_.algorithm_note = platform_.approximation;
+    collectives_ = std::make_unique<CollectiveRunner>(g_, cal_, options_.fidelity, options_.algorithm);
     find_exclusive_groups();
     index_streams();
     const int world = w_.layout.world_size();
@@ -234,7 +235,9 @@ class Replay {
           for (int l : used[other]) alone = alone && !used[k].count(l);
       if (alone) exclusive_.insert(k);
     }
-    if (!exclusive_.empty()) result_.algorithm_note = "tensor-parallel collectives use links no other traffic shares: timed analytically";
+    if (!exclusive_.empty())
+      result_.algorithm_note += std::string(result_.algorithm_note.empty() ? "" : "; ") +
+                                "tensor-parallel collectives use links no other traffic shares: timed analytically";
   }
 
   const Scenario& s_;

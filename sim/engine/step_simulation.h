@@ -21,7 +21,8 @@ namespace stepsim {
 struct StepOptions {
   Fidelity fidelity = Fidelity::macro;
   bool record_all_ranks = true;  // false: record one rank per pipeline stage (large clusters)
-  bool fold_replicas = false;    // simulate data-parallel replica 0 only, when the route check allows it
+  bool fold_replicas = false;
+  std::string algorithm = "auto";  // scenario simulation.collective_algorithm    // simulate data-parallel replica 0 only, when the route check allows it
 };
 
 Result<StepResult> simulate_step(const Scenario& s, const Workload& w, const ClusterGraph& cluster,

@@ -23,7 +23,8 @@ Result<CollectiveCalibration> parse_collective_calibration(const JsonDocument& d
     er.finish();
   }
   c.launch_latency = r.required_number("launch_latency_us", 0, 1e6) * 1e-6;
-  c.nvls_efficiency = r.required_number("nvls_efficiency", 0.01, 1.0);
+  c.nvls_algbw_fraction = r.required_number("nvls_algbw_fraction", 0.01, 1.0);
+  c.nvls_latency = r.required_number("nvls_latency_us", 0, 1e6) * 1e-6;
   const auto sources = read_sources(r);
   r.finish();
   if (diags.ok()) check_citations(doc, doc.root, "", sources, {"sources"}, diags);

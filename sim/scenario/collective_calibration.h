@@ -1,6 +1,6 @@
 // CollectiveCalibration: how NCCL-like collectives use links (topologies/framework/
 // collectives.json): the fraction of a link's rate a large collective achieves per link kind,
-// the launch latency of one collective and the NVLS (in-switch reduction) efficiency. Every
+// the launch latency of one collective and NVLS (in-switch reduction) rate and latency. Every
 // number is cited; unknown keys are errors.
 #pragma once
 
@@ -14,7 +14,8 @@ namespace stepsim {
 struct CollectiveCalibration {
   std::map<std::string, double> link_efficiency;  // link kind -> fraction of its rate
   double launch_latency = 0;                        // seconds per collective
-  double nvls_efficiency = 0;
+  double nvls_algbw_fraction = 0;  // NVLS all-reduce algbw as a fraction of the per-GPU NVLink rate
+  double nvls_latency = 0;         // seconds
   double efficiency(const std::string& link_kind) const;  // 1 for kinds not listed
 };
 
