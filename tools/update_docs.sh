@@ -17,7 +17,7 @@ path, name, body = sys.argv[1], sys.argv[2], sys.argv[3]
 text = open(path).read()
 start, end = f"<!-- generated: {name} -->", f"<!-- end: {name} -->"
 a, b = text.index(start) + len(start), text.index(end)
-open(path, "w").write(text[:a] + "\n" + body + text[b:])
+open(path, "w").write(text[:a] + "\n" + body.rstrip("\n") + "\n" + text[b:])
 PY
 }
 
