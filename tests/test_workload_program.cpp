@@ -9,6 +9,7 @@
 #include "scenario/scenario.h"
 #include "workload/memory_verdict.h"
 #include "workload/model_math.h"
+#include "workload/parallel_layout.h"
 #include "workload/program_builder.h"
 
 using namespace stepsim;
@@ -207,4 +208,26 @@ TEST_CASE("the first step peaks lower: optimizer states appear at the first opti
   CHECK(m.first_step_peak_device_bytes <= m.peak_device_bytes);
   CHECK(m.peak_device_bytes - m.first_step_peak_device_bytes <= states * 1.0801 + 1);
   CHECK(m.peak_device_bytes - m.first_step_peak_device_bytes > 0);
+}
+
+TEST_CASE("rank orders: Megatron's tp-cp-dp-pp and the Llama 3 tp-cp-pp-dp", "[program]") {
+  for (const char* order : {"tp-cp-dp-pp", "tp-cp-pp-dp"}) {
+    INFO(order);
+    Scenario s = scenario("llama3-8b", "\"topology\": \"dgx-h100\", \"nodes\": 4",
+                          std::string("\"seq_len\": 2048, \"global_batch\": 16, \"tp\": 2, \"pp\": 4, \"rank_order\": \"") +
+                              order + "\"");
+    ParallelLayout layout(s);
+    for (int r = 0; r < layout.world_size(); ++r) CHECK(layout.rank_of(layout.coordinates(r)) == r);
+    // TP peers are neighbours in both orders.
+    CHECK(layout.group_members(Group::tp, 0) == std::vector<int>{0, 1});
+    const std::vector<int> dp = layout.group_members(Group::dp, 0);
+    const std::vector<int> next = layout.group_members(Group::pp_next, 0);
+    if (std::string(order) == "tp-cp-dp-pp") {
+      CHECK(dp == std::vector<int>{0, 2, 4, 6});  // replicas interleave, pipeline stages are 8 ranks apart
+      CHECK(next == std::vector<int>{8});
+    } else {
+      CHECK(dp == std::vector<int>{0, 8, 16, 24});  // a replica fills 8 consecutive ranks
+      CHECK(next == std::vector<int>{2});
+    }
+  }
 }

@@ -114,6 +114,7 @@ void read_training(FieldReader& r, TrainingConfig& t) {
   const LoraTargets targets[] = {LoraTargets::all_linear, LoraTargets::attention};
   t.lora_targets = pick(r, "lora_targets", LoraTargets::all_linear, targets);
   t.dp_bucket_bytes = r.number_or("dp_bucket_mb", 25, 0.001, 1e6) * 1e6;
+  t.data_parallel_outermost = r.choice("rank_order", "tp-cp-dp-pp", {"tp-cp-dp-pp", "tp-cp-pp-dp"}) == "tp-cp-pp-dp";
   t.flash_attention = r.choice("attention", "flash", {"flash", "eager"}) == "flash";
   if (r.has("dropout")) t.dropout = r.boolean_or("dropout", false);
 

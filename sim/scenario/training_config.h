@@ -48,6 +48,10 @@ struct TrainingConfig {
   Finetune finetune = Finetune::full;
   int lora_rank = 0;
   LoraTargets lora_targets = LoraTargets::all_linear;
+  // How global ranks map to parallel coordinates, innermost first: Megatron-LM's default
+  // "tp-cp-dp-pp" (pipeline outermost) or "tp-cp-pp-dp" (data-parallel outermost, as the
+  // Llama 3 paper orders [TP, CP, PP, DP]).
+  bool data_parallel_outermost = false;
   double dp_bucket_bytes = 25e6;  // PyTorch DDP's default bucket_cap_mb = 25
   bool flash_attention = true;    // "attention": "flash" (no s² activations) or "eager"
   std::optional<bool> dropout;    // saved dropout masks; default: true for gpt, false for llama

@@ -10,7 +10,8 @@ ParallelLayout::ParallelLayout(const Scenario& s)
       dp_(s.dp()),
       pp_(s.training.pp),
       ep_(s.training.ep),
-      shard_(s.training.sharding == Sharding::hsdp ? s.training.hsdp_shard_size : s.dp()) {}
+      shard_(s.training.sharding == Sharding::hsdp ? s.training.hsdp_shard_size : s.dp()),
+      dp_outermost_(s.training.data_parallel_outermost) {}
 
 RankCoordinates ParallelLayout::coordinates(int rank) const {
   RankCoordinates c;
@@ -18,12 +19,20 @@ RankCoordinates ParallelLayout::coordinates(int rank) const {
   rank /= tp_;
   c.cp = rank % cp_;
   rank /= cp_;
-  c.dp = rank % dp_;
-  c.pp = rank / dp_;
+  if (dp_outermost_) {
+    c.pp = rank % pp_;
+    c.dp = rank / pp_;
+  } else {
+    c.dp = rank % dp_;
+    c.pp = rank / dp_;
+  }
   return c;
 }
 
-int ParallelLayout::rank_of(const RankCoordinates& c) const { return c.tp + tp_ * (c.cp + cp_ * (c.dp + dp_ * c.pp)); }
+int ParallelLayout::rank_of(const RankCoordinates& c) const {
+  const int outer = dp_outermost_ ? c.pp + pp_ * c.dp : c.dp + dp_ * c.pp;
+  return c.tp + tp_ * (c.cp + cp_ * outer);
+}
 
 std::vector<int> ParallelLayout::group_members(Group group, int rank) const {
   const RankCoordinates me = coordinates(rank);

@@ -1,7 +1,8 @@
 // ParallelLayout: where each global rank sits in the 4-D grid of parallel degrees, and which
-// ranks form each communication group. Ranks are laid out as Megatron-LM does, TP fastest,
-// then CP, then DP, then PP:  rank = tp + TP·(cp + CP·(dp + DP·pp)), so TP groups stay inside a
-// node. Expert parallel groups are consecutive DP·CP ranks of one pipeline stage and TP rank.
+// ranks form each communication group. By default ranks are laid out as Megatron-LM does, TP
+// fastest, then CP, then DP, then PP: rank = tp + TP·(cp + CP·(dp + DP·pp)), so TP groups stay
+// inside a node; training.rank_order "tp-cp-pp-dp" swaps the outer two (the Llama 3 order), so
+// that a data-parallel replica occupies consecutive nodes. Expert parallel groups are consecutive DP·CP ranks of one pipeline stage and TP rank.
 // ZeRO/FSDP shard over all DP·CP ranks of a stage; HSDP over a shard group of consecutive DP
 // ranks (times CP) and replicates across the groups.
 #pragma once
@@ -34,6 +35,7 @@ class ParallelLayout {
 
  private:
   int tp_, cp_, dp_, pp_, ep_, shard_;
+  bool dp_outermost_;
 };
 
 }  // namespace stepsim
