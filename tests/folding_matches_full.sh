@@ -4,7 +4,7 @@
 stepsim="$1"; src="$2"
 base="$src/scenarios/llama3.1-405b-16k-h100.json"
 common="--set cluster.topology=dgx-h100 --set cluster.nodes=32 --set training.dp=2 --set training.global_batch=32 --set training.recompute=full"
-full=$("$stepsim" run "$base" $common --json) || exit 1
+full=$("$stepsim" run "$base" $common --set simulation.fold_replicas=false --json) || exit 1
 folded=$("$stepsim" run "$base" $common --set simulation.fold_replicas=true --json) || exit 1
 python3 - "$full" "$folded" <<'PY'
 import json, sys
