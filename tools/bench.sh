@@ -30,7 +30,7 @@ measure() {  # measure LABEL GPUS -- command...  -> one table row
   echo "Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM;"
   echo "stepsim $(git rev-parse --short HEAD 2>/dev/null || echo unknown), Release build, SimGrid $(pkg-config --modversion simgrid)."
   echo
-  echo "## One training step (\`stepsim run\`, simulated with every rank)"
+  echo "## One training step (\`stepsim run\`; every rank simulated unless the row says folded)"
   echo
   echo "| scenario | GPUs | wall s | peak RSS MiB |"
   echo "|---|---|---|---|"
@@ -38,9 +38,11 @@ measure() {  # measure LABEL GPUS -- command...  -> one table row
   measure "gpt-8gpu-h100-pcie (TP2 DP4)" 8 -- $stepsim run scenarios/gpt-8gpu-h100-pcie.json
   measure "gpt3-175b-megatron-dgx-a100 (TP8 PP8)" 64 -- $stepsim run scenarios/gpt3-175b-megatron-dgx-a100.json
   measure "llama3.1-405b, 64 nodes (TP8 PP16 DP4)" 512 -- $stepsim run scenarios/llama3.1-405b-16k-h100.json \
-    --set cluster.nodes=64 --set training.dp=4 --set training.global_batch=64 --set training.recompute=full
+    --set cluster.nodes=64 --set training.dp=4 --set training.global_batch=64 --set training.recompute=full \
+    --set simulation.fold_replicas=false
   measure "llama3.1-405b, 128 nodes (TP8 PP16 DP8)" 1024 -- $stepsim run scenarios/llama3.1-405b-16k-h100.json \
-    --set cluster.nodes=128 --set training.dp=8 --set training.global_batch=128 --set training.recompute=full
+    --set cluster.nodes=128 --set training.dp=8 --set training.global_batch=128 --set training.recompute=full \
+    --set simulation.fold_replicas=false
   measure "llama3.1-405b on 2048 non-blocking DGX H100 nodes, replicas folded" 16384 -- $stepsim run \
     scenarios/llama3.1-405b-16k-h100.json --set cluster.topology=dgx-h100 --set training.recompute=full \
     --set simulation.fold_replicas=true
