@@ -63,12 +63,8 @@ int run_command(const RunOptions& options) {
     print_errors(cost_errors);
     return kExitBadInput;
   }
-  auto memory = evaluate_memory(s, workload, /*suggest=*/true);
-  if (!memory.ok()) {
-    print_errors(memory.errors());
-    return kExitBadInput;
-  }
-  WorkloadFacts facts{memory.value(), summarize_compute(workload), 0, std::nullopt};
+  WorkloadFacts facts{evaluate_memory(s, workload, overheads.value(), /*suggest=*/true), summarize_compute(workload), 0,
+                      std::nullopt};
   facts.peak_global_rank = workload.layout.rank_of({0, 0, 0, facts.memory.worst.pipeline_rank});
   if (!options.no_engine) {
     auto cluster = ClusterGraph::build(s.topology, s.gpu, s.nodes);

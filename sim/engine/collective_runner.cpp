@@ -1,5 +1,5 @@
 #include "engine/collective_runner.h"
-#include "engine/replica_folding.h"
+#include "engine/ring_geometry.h"
 
 #include <fmt/format.h>
 
@@ -30,13 +30,7 @@ const Ring& CollectiveRunner::ring_of(const std::vector<int>& members, int tag) 
     std::vector<int> route = g_.route(members[i], members[(i + 1) % n]);
     ring.hop_latency = std::max(ring.hop_latency, g_.route_latency(route));
     ring.bandwidth = std::min(ring.bandwidth, g_.route_bandwidth(route));
-    // The efficiency of the link kind that limits this edge (its slowest link): a GPU->NIC path
-    // runs at the NIC's efficiency, a PCIe peer path at PCIe's.
-    const ClusterLink* slowest = nullptr;
-    for (int link : route)
-      if (!slowest || g_.links()[static_cast<size_t>(link)].bandwidth < slowest->bandwidth)
-        slowest = &g_.links()[static_cast<size_t>(link)];
-    if (slowest) ring.efficiency = std::min(ring.efficiency, cal_.efficiency(slowest->kind));
+    ring.efficiency = std::min(ring.efficiency, route_efficiency(g_, cal_, route));
     if (n == 2) break;
   }
   return rings_.emplace(key, std::move(ring)).first->second;

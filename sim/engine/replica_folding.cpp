@@ -6,25 +6,9 @@
 #include <set>
 
 #include "engine/collective_algorithms.h"
+#include "engine/ring_geometry.h"
 
 namespace stepsim {
-
-std::vector<std::vector<int>> channel_rings(const std::vector<int>& members, int gpus_per_node) {
-  std::vector<std::vector<int>> by_node;
-  for (int m : members) {
-    if (by_node.empty() || by_node.back().front() / gpus_per_node != m / gpus_per_node) by_node.push_back({});
-    by_node.back().push_back(m);
-  }
-  const size_t local = by_node.front().size();
-  bool uniform = by_node.size() > 1 && local > 1;
-  for (const auto& n : by_node) uniform = uniform && n.size() == local;
-  if (!uniform) return {members};
-  std::vector<std::vector<int>> orders(local);
-  for (size_t c = 0; c < local; ++c)
-    for (const auto& n : by_node)
-      for (size_t i = 0; i < local; ++i) orders[c].push_back(n[(i + c) % local]);
-  return orders;
-}
 
 namespace {
 
@@ -96,14 +80,9 @@ const FoldedCollectives::Geometry& FoldedCollectives::geometry(Group group, int 
   geo.flow_rate = 1e300;
   for (const std::vector<int>& route : all_flows) {
     geo.hop_latency = std::max(geo.hop_latency, g_.route_latency(route));
-    const ClusterLink* slowest = nullptr;
     double rate = 1e300;
-    for (int l : route) {
-      const ClusterLink& link = g_.links()[static_cast<size_t>(l)];
-      if (!slowest || link.bandwidth < slowest->bandwidth) slowest = &link;
-      rate = std::min(rate, link.bandwidth / flows_on_link[l]);
-    }
-    if (slowest) geo.flow_rate = std::min(geo.flow_rate, rate * cal_.efficiency(slowest->kind));
+    for (int l : route) rate = std::min(rate, g_.links()[static_cast<size_t>(l)].bandwidth / flows_on_link[l]);
+    if (!route.empty()) geo.flow_rate = std::min(geo.flow_rate, rate * route_efficiency(g_, cal_, route));
   }
   return cache_.emplace(key, geo).first->second;
 }

@@ -47,8 +47,4 @@ class FoldedCollectives {
   std::map<std::pair<int, int>, Geometry> cache_;
 };
 
-// NCCL-like channels (shared with the collective runner): one ring per local member when the
-// group spans several nodes with the same number of members on each.
-std::vector<std::vector<int>> channel_rings(const std::vector<int>& members, int gpus_per_node);
-
 }  // namespace stepsim

@@ -77,17 +77,15 @@ std::vector<Candidate> candidates(const Scenario& s) {
 Result<MemoryVerdict> evaluate_memory(const Scenario& s, bool suggest) {
   auto overheads = load_memory_overheads();
   if (!overheads.ok()) return overheads.errors();
-  return evaluate_memory(s, build_workload(s, overheads.value()), suggest);
+  return evaluate_memory(s, build_workload(s, overheads.value()), overheads.value(), suggest);
 }
 
-Result<MemoryVerdict> evaluate_memory(const Scenario& s, const Workload& w, bool suggest) {
-  auto overheads = load_memory_overheads();
-  if (!overheads.ok()) return overheads.errors();
+MemoryVerdict evaluate_memory(const Scenario& s, const Workload& w, const MemoryOverheads& overheads, bool suggest) {
   MemoryVerdict v;
-  v.capacity_bytes = usable_capacity(s.gpu, overheads.value());
+  v.capacity_bytes = usable_capacity(s.gpu, overheads);
   const int communicators = communicator_count(s);
   for (const RankProgram& p : w.stages) {
-    v.stages.push_back(memory_timeline(p, overheads.value(), communicators));
+    v.stages.push_back(memory_timeline(p, overheads, communicators));
     if (v.stages.back().peak_device_bytes > v.worst.peak_device_bytes) v.worst = v.stages.back();
   }
   v.oom = v.worst.peak_device_bytes > v.capacity_bytes;
@@ -110,9 +108,9 @@ Result<MemoryVerdict> evaluate_memory(const Scenario& s, const Workload& w, bool
       fix.description += (fix.description.empty() ? "" : " + ") + c->description;
       fix.overrides.insert(fix.overrides.end(), c->overrides.begin(), c->overrides.end());
     }
-    auto r = evaluate_memory(x, false);
-    if (!r.ok() || r.value().oom || r.value().host_oom) return;
-    fix.peak_device_bytes = r.value().worst.peak_device_bytes;
+    const MemoryVerdict r = evaluate_memory(x, build_workload(x, overheads), overheads, false);
+    if (r.oom || r.host_oom) return;
+    fix.peak_device_bytes = r.worst.peak_device_bytes;
     v.fixes.push_back(fix);
   };
   for (size_t i = 0; i < all.size() && v.fixes.size() < 3; ++i) try_fix({&all[i]});

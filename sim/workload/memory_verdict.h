@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "scenario/scenario.h"
+#include "scenario/memory_overheads.h"
 #include "workload/memory_timeline.h"
 
 namespace stepsim {
@@ -36,7 +37,8 @@ struct Workload;
 
 // `suggest` = false skips the search for fixes (used by the search itself).
 Result<MemoryVerdict> evaluate_memory(const Scenario& s, bool suggest = true);
-// The same for an already lowered workload of `s`.
-Result<MemoryVerdict> evaluate_memory(const Scenario& s, const Workload& w, bool suggest);
+// The same for an already lowered workload of `s`, with the overheads it was lowered with
+// (loaded once by the caller; the search for fixes reuses them for every candidate).
+MemoryVerdict evaluate_memory(const Scenario& s, const Workload& w, const MemoryOverheads& overheads, bool suggest);
 
 }  // namespace stepsim
