@@ -9,7 +9,6 @@ namespace stepsim {
 
 namespace {
 constexpr double kActivationBytes = 2;  // bf16/fp16 activations and gradients
-constexpr double kNf4BytesPerParameter = 0.5 + 0.127 / 8;
 }  // namespace
 
 LayerLowering::LayerLowering(const Scenario& s, double tokens, double optimizer_temporaries)

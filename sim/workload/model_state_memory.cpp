@@ -6,7 +6,6 @@ namespace stepsim {
 
 namespace {
 
-constexpr double kNf4BytesPerParameter = 0.5 + 0.127 / 8;  // QLoRA paper: 4 bits + 0.127 bit of constants
 constexpr double kFp8CopyBytes = 1.0;
 constexpr double kNvfp4CopyBytes = 0.5 + 1.0 / 16;           // 4-bit values, one 8-bit scale per 16
 

@@ -15,6 +15,10 @@
 
 namespace stepsim {
 
+// NF4 storage of a QLoRA base matrix: 4 bits per weight plus 0.127 bit of double-quantized
+// constants (QLoRA paper, arXiv 2305.14314, pp. 5-6).
+constexpr double kNf4BytesPerParameter = 0.5 + 0.127 / 8;
+
 struct ModelStateBytes {
   double weights = 0;
   double gradients = 0;
