@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "workload/program.h"
@@ -28,6 +29,16 @@ struct Breakdown {
   double total() const;
 };
 
+// Traffic one simulated link carried during the step (SimGrid link-load plugin), and its
+// utilization over time for trace counter tracks. Only links that carried traffic are listed.
+struct LinkUsage {
+  std::string name;          // SimGrid link name (cluster/platform.cpp names them)
+  double bandwidth = 0;      // bytes/s
+  double bytes = 0;          // carried during the step
+  double busy_fraction = 0;  // bytes / (bandwidth × step time)
+  std::vector<std::pair<double, double>> utilization;  // (time s, mean fraction of bandwidth since the previous sample)
+};
+
 struct StepResult {
   double step_time = 0;
   int critical_rank = 0;
@@ -39,6 +50,7 @@ struct StepResult {
   std::string algorithm_note;
   int simulated_ranks = 0;
   std::string folding;  // how replicas were folded, or why they were not (empty when not asked)
+  std::vector<LinkUsage> links;  // sorted by name
 };
 
 }  // namespace stepsim
