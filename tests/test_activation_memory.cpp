@@ -231,6 +231,27 @@ TEST_CASE("Loss and embedding activations follow Megatron", "[activations]") {
   CHECK(embedding_activation_bytes(llama, llama_config(8192), 8192) == Approx(8 * 8192.0));
 }
 
+TEST_CASE("Loss kernels: what each keeps of the logits, and their gradient (memory.md §2.3)", "[activations]") {
+  // One 8k-token Llama-3 sequence: bf16 logits 1.96 GiB, fp32 3.9 GiB (memory.md §2.3).
+  const ModelSpec llama = llama3_70b();
+  const double inputs = 4 * 8192.0 * 8192, fp32_logits = 4 * 8192.0 * 128256;
+  TrainingConfig t = llama_config(8192);
+  const std::pair<LossKernel, std::pair<double, double>> kernels[] = {
+      {LossKernel::fp32_logits, {1.0, 1.0}},  // Megatron: one fp32 copy; fp32 gradient
+      {LossKernel::upcast, {2.0, 1.5}},       // HF: fp32 logits + fp32 log-softmax; fp32 grad + bf16 cast
+      {LossKernel::chunked, {1.5, 0.125}},    // torchtune: bf16 logits + fp32 log-softmax; one fp32 chunk of 8
+      {LossKernel::fused, {0.0, 0.0}}};       // Liger/CCE: nothing
+  for (const auto& [kernel, factors] : kernels) {
+    t.loss = kernel;
+    INFO(to_string(kernel));
+    CHECK(loss_activation_bytes(llama, t, 8192) == Approx(inputs + factors.first * fp32_logits).epsilon(1e-12));
+    CHECK(loss_gradient_bytes(llama, t, 8192) == Approx(factors.second * fp32_logits).epsilon(1e-12));
+  }
+  // HF's peak at the loss boundary, saved + gradient = 3.5× the fp32 logits: the "3-4×" of §2.3.
+  t.loss = LossKernel::upcast;
+  CHECK((loss_activation_bytes(llama, t, 8192) - inputs + loss_gradient_bytes(llama, t, 8192)) / fp32_logits == Approx(3.5));
+}
+
 TEST_CASE("Context parallelism: tokens shrink, eager scores still span every key", "[activations]") {
   const ModelSpec m = gpt3_175b();
   TrainingConfig t = korthikanti(1, false, Recompute::none);

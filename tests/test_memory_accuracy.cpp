@@ -4,7 +4,9 @@
 // recipes such as pure-bf16 or 8-bit optimizer states, CPU-offloaded checkpoints and fused
 // cross-entropy are not modelled). Until it is, this test guards against regressions from the
 // recorded figures (kRecorded*) and prints every row. Predictions never read measured_value
-// (published_runs.h); it is read here only to score.
+// (published_runs.h); it is read here only to score. Framework recipes (framework_recipes.h:
+// pure bf16, the loss kernel, checkpoint offload, optimizer in backward) took the median from
+// 27.8 % to 15.3 % and the wrong verdicts from 7 to 2.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -65,13 +67,13 @@ TEST_CASE("peak memory and fits/oom verdicts against published runs", "[accuracy
     table += fmt::format("  {:<28} {:<13} measured {:7.1f} predicted {:7.1f} error {:+6.1f} %\n", s.id, s.metric,
                          s.measured, s.predicted, 100 * e);
   }
-  REQUIRE(errors.size() >= 40);
+  REQUIRE(errors.size() >= 60);
   std::sort(errors.begin(), errors.end());
   const double median = errors[errors.size() / 2];
   WARN(fmt::format("{} peak rows, median |error| {:.1f} %; {} verdict rows wrong\n{}", errors.size(), 100 * median,
                    wrong, table));
-  constexpr double kRecordedMedian = 0.278;  // 2026-11-25; target 0.10
-  constexpr int kRecordedWrongVerdicts = 7;   // of 35; target 0
+  constexpr double kRecordedMedian = 0.153;  // 2026-11-25; target 0.10
+  constexpr int kRecordedWrongVerdicts = 2;   // litgpt-r10, unsloth-r3 (both within 2 % of the capacity); target 0
   CHECK(median <= kRecordedMedian + 0.01);
   CHECK(wrong <= kRecordedWrongVerdicts);
 }

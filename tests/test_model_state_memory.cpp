@@ -91,3 +91,29 @@ TEST_CASE("tensor and pipeline parallelism split the weights; the heaviest stage
   const double first = 7 * (c.layer.attention / 8.0 + c.layer.mlp / 8.0 + c.layer.norms) + c.token_embedding / 8.0;
   CHECK(model_state_bytes(s, 0).weights == Approx(2 * first));
 }
+
+TEST_CASE("pure bf16 training: 8 bytes per parameter with AdamW, no master copy (memory.md §1)", "[memory]") {
+  const double psi = static_cast<double>(count_parameters(scenario("megatron-gpt-7.5b", "dgx-a100", 1, "").model).total);
+  Scenario pure = scenario("megatron-gpt-7.5b", "dgx-a100", 1, ", \"master_weights\": \"none\"");
+  CHECK(model_state_bytes(pure, 0).total() == Approx(8 * psi).epsilon(1e-12));
+  // 8-bit AdamW: 2 + 2 + 2 pure, 2 + 2 + 6 with the fp32 master (bitsandbytes docs, memory.md §1.6).
+  CHECK(model_state_bytes(scenario("megatron-gpt-7.5b", "dgx-a100", 1, ", \"master_weights\": \"none\", \"optimizer\": \"adamw8bit\""), 0)
+            .total() == Approx(6 * psi).epsilon(1e-12));
+  CHECK(model_state_bytes(scenario("megatron-gpt-7.5b", "dgx-a100", 1, ", \"optimizer\": \"adamw8bit\""), 0).total() ==
+        Approx(10 * psi).epsilon(1e-12));
+}
+
+TEST_CASE("optimizer in backward keeps the gradients of one update group", "[memory]") {
+  // Llama-3-8B on one GPU: the untied 128256×4096 embedding (525,336,576 parameters) is larger
+  // than one block (218,112,000), so it sets the resident gradients: 2 bytes each.
+  auto doc = parse_json_text(
+      R"({"cluster": {"topology": "pcie5-1gpu", "gpu": "rtx-pro-6000-blackwell-ws"}, "model": "llama3-8b",
+          "training": {"seq_len": 2048, "global_batch": 1, "optimizer_in_backward": true, "master_weights": "none"}})",
+      "s.json");
+  REQUIRE(doc.ok());
+  auto parsed = parse_scenario(doc.value(), {});
+  if (!parsed.ok()) FAIL(parsed.errors().to_string());
+  const Scenario& s = parsed.value();
+  CHECK(largest_update_group(s, 0) == Approx(128256.0 * 4096));
+  CHECK(model_state_bytes(s, 0).gradients == Approx(2 * 128256.0 * 4096));
+}

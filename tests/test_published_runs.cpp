@@ -219,6 +219,63 @@ TEST_CASE("training mapping: defaults, interleaving, validation failures", "[pub
   CHECK(no_arch.document.root.contains("cluster"));
 }
 
+TEST_CASE("framework recipes fill what the row leaves empty, and say so", "[published]") {
+  auto row = [](std::map<std::string, std::string> extra) {
+    std::map<std::string, std::string> cells =
+        llama8b_plus({{"gpu", "a100-sxm4-80gb"}, {"num_gpus", "1"}, {"finetune", "full"}});
+    for (auto& [k, v] : extra) cells[k] = v;
+    return row_with(cells);
+  };
+  // torchtune's single-device full fine-tune: pure bf16, fp32 logits from the model, checkpointing,
+  // PagedAdamW8bit with the step in backward.
+  RunScenario tt = scenario_for_run(row({{"source", "pytorch/torchtune README"}}), catalog());
+  REQUIRE(tt.scenario);
+  CHECK_FALSE(tt.scenario->training.fp32_master_weights);
+  CHECK(tt.scenario->training.loss == LossKernel::upcast);
+  CHECK(tt.scenario->training.recompute == Recompute::full);
+  CHECK(tt.scenario->training.optimizer == Optimizer::adamw8bit);
+  CHECK(tt.scenario->training.optimizer_in_backward);
+  CHECK(contains(tt.defaults, "master_weights=none (torchtune: torchtune recipes train in pure bf16"));
+  // The row's own columns win over the recipe.
+  RunScenario stated = scenario_for_run(row({{"source", "pytorch/torchtune README"}, {"optimizer", "adamw"},
+                                             {"recompute", "none"}}), catalog());
+  REQUIRE(stated.scenario);
+  CHECK(stated.scenario->training.optimizer == Optimizer::adamw);
+  CHECK(stated.scenario->training.recompute == Recompute::none);
+  // The optimisation table names its techniques per row; an unpacked dataset cannot be modelled.
+  RunScenario chunked = scenario_for_run(
+      row({{"source", "torchtune README"}, {"notes", "x; active techniques: packed, compile, chunked CE; y"}}), catalog());
+  REQUIRE(chunked.scenario);
+  CHECK(chunked.scenario->training.loss == LossKernel::chunked);
+  CHECK_FALSE(chunked.scenario->training.optimizer_in_backward);
+  RunScenario unpacked = scenario_for_run(
+      row({{"source", "torchtune README"}, {"notes", "active techniques: unpacked (padding-dependent)"}}), catalog());
+  CHECK(unpacked.skip_reason.find("unpacked dataset") != std::string::npos);
+  // LitGPT: bf16-true, no checkpointing, chunked output layer.
+  RunScenario lit = scenario_for_run(row({{"source", "Lightning-AI/litgpt tutorials"}, {"finetune", "lora"}}), catalog());
+  REQUIRE(lit.scenario);
+  CHECK(lit.scenario->training.recompute == Recompute::none);
+  CHECK(lit.scenario->training.loss == LossKernel::chunked);
+  // Unsloth's own rows use its fused loss and offloaded checkpoints; its Hugging Face rows do not.
+  RunScenario uns = scenario_for_run(
+      row({{"source", "Unsloth README"}, {"finetune", "qlora"}, {"notes", "implementation Unsloth; method: QLoRA"}}),
+      catalog());
+  REQUIRE(uns.scenario);
+  CHECK(uns.scenario->training.loss == LossKernel::fused);
+  CHECK(uns.scenario->training.activation_offload);
+  RunScenario hf = scenario_for_run(
+      row({{"source", "Unsloth README"}, {"finetune", "qlora"}, {"notes", "implementation Hugging Face + FA2"}}),
+      catalog());
+  REQUIRE(hf.scenario);
+  CHECK(hf.scenario->training.loss == LossKernel::upcast);
+  CHECK_FALSE(hf.scenario->training.activation_offload);
+  // Pre-training sources get no recipe.
+  RunScenario megatron = scenario_for_run(row({{"source", "NVIDIA/Megatron-LM README"}, {"finetune", ""}}), catalog());
+  REQUIRE(megatron.scenario);
+  CHECK(megatron.scenario->training.loss == LossKernel::fp32_logits);
+  CHECK(megatron.scenario->training.fp32_master_weights);
+}
+
 TEST_CASE("every shipped row yields a scenario or a skip reason", "[published]") {
   std::map<std::string, std::vector<std::string>> skipped;  // reason -> row ids
   size_t built = 0, skips = 0;

@@ -142,6 +142,20 @@ TEST_CASE("fine-tuning and sharding options are checked against each other", "[s
             "2 nodes requested but topology \"rtx-pro-6000-ws-4gpu\" has no inter-node fabric"));
 }
 
+TEST_CASE("framework recipe options are checked against the rest of the training", "[scenario]") {
+  CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"activation_offload\": true")),
+            "training.activation_offload: activation_offload moves the checkpointed layer inputs, but recompute is \"none\""));
+  CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"precision\": \"fp32\", \"master_weights\": \"none\"")),
+            "fp32 training has no separate master copy to drop"));
+  // 64 sequences on dp = 8 are 8 micro-batches: the gradients must accumulate.
+  CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"optimizer_in_backward\": true")),
+            "training.optimizer_in_backward: the optimizer step in backward needs one micro-batch per step"));
+  CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 8, \"loss\": \"chunky\"")),
+            "training.loss"));
+  CHECK(scenario_of("\"seq_len\": 4096, \"global_batch\": 8, \"optimizer_in_backward\": true, \"loss\": \"fused\", "
+                    "\"recompute\": \"full\", \"activation_offload\": true, \"master_weights\": \"none\"").ok());
+}
+
 TEST_CASE("overrides change any field and errors say they came from --set", "[scenario]") {
   auto s = scenario_of("\"seq_len\": 4096, \"global_batch\": 64", "\"topology\": \"dgx-h100\"", "\"llama3-70b\"",
                        {{"training.tp", "4"}, {"cluster.gpu", "h200-sxm-141gb"}, {"training.sharding", "zero3"}});

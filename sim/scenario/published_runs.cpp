@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "scenario/data_dirs.h"
+#include "scenario/framework_recipes.h"
 
 namespace stepsim {
 
@@ -219,6 +220,13 @@ class RowReader {
     return fallback;
   }
 
+  // The same without recording a default (for lookups that are recorded elsewhere).
+  std::string text_or_silent(const std::string& col, const std::string& fallback) const {
+    std::string t = text(col);
+    return t.empty() ? fallback : t;
+  }
+  const PublishedRun& row() const { return row_; }
+
   std::string problem;
 
  private:
@@ -376,16 +384,25 @@ Json training_json(RowReader& r, int64_t num_gpus) {
   const std::string sp = r.text_or("sp", "0");
   if (sp != "0" && sp != "1") r.fail("sp: expected 0 or 1, got \"" + sp + "\"");
   t["sp"] = sp == "1";
-  // Recompute left empty: fine-tuning rows (a finetune column is given) come from torchtune,
-  // HF PEFT/TRL, LitGPT or Unsloth recipes, which turn activation checkpointing on by default;
-  // pre-training rows (Megatron, MosaicML, NeMo) state theirs or run without it.
+  // Keys the row leaves empty: the framework's recipe (framework_recipes.h) first, then the
+  // documented fallbacks. Fine-tuning rows without a known framework keep activation
+  // checkpointing on, as fine-tuning recipes do; pre-training rows state theirs or run without it.
   const bool fine_tuning = !r.text("finetune").empty();
+  const FrameworkRecipe recipe = framework_recipe(r.row(), static_cast<long>(num_gpus), r.text_or_silent("finetune", "full"));
+  if (!recipe.skip_reason.empty()) r.fail(recipe.skip_reason);
+  for (const RecipeSetting& setting : recipe.settings) {
+    if (!r.text(setting.key).empty()) continue;  // the row's own column wins (recompute, optimizer)
+    t[setting.key] = setting.value;
+    r.note(setting.key, setting.value.is_string() ? setting.value.get<std::string>() : setting.value.dump(),
+           recipe.framework + ": " + setting.why);
+  }
   const std::pair<const char*, const char*> choices[] = {{"sharding", "none"},
                                                          {"offload", "none"},
                                                          {"recompute", fine_tuning ? "full" : "none"},
                                                          {"finetune", "full"},
                                                          {"optimizer", "adamw"}};
-  for (const auto& [col, fallback] : choices) t[col] = r.text_or(col, fallback);
+  for (const auto& [col, fallback] : choices)
+    if (!t.contains(col)) t[col] = r.text_or(col, fallback);
   if (auto rank = r.integer("lora_rank")) t["lora_rank"] = *rank;
   else if (t["finetune"] == "lora" || t["finetune"] == "qlora") {
     t["lora_rank"] = 8;

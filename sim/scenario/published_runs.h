@@ -9,8 +9,9 @@
 //
 // scenario_for_run() turns one row into the scenario JSON a user would have written and runs it
 // through parse_scenario(), so every row gets the same validation as a scenario file. It never
-// reads measured_value (nor measured_metric, measured_unit or notes): the predictor must not see
-// the answer. A row that cannot be modelled gets no scenario and a "skipped: <reason>" text; no
+// reads measured_value (nor measured_metric or measured_unit): the predictor must not see the
+// answer. Framework recipes (framework_recipes.h) fill training keys the row leaves empty from
+// its `source` and the configuration phrases of its `notes`. A row that cannot be modelled gets no scenario and a "skipped: <reason>" text; no
 // row is dropped silently. Mapping rules (also in published-runs.md, "How rows become scenarios"):
 //
 //   model     inline object from the architecture columns, never looked up by name: arch (empty =

@@ -56,6 +56,16 @@ std::string to_string(PipelineSchedule s) {
 }
 std::string to_string(LoraTargets t) { return t == LoraTargets::all_linear ? "all-linear" : "attention"; }
 
+std::string to_string(LossKernel k) {
+  switch (k) {
+    case LossKernel::fp32_logits: return "fp32-logits";
+    case LossKernel::upcast: return "upcast";
+    case LossKernel::chunked: return "chunked";
+    case LossKernel::fused: return "fused";
+  }
+  return "?";
+}
+
 namespace {
 
 template <class E, size_t N>
@@ -117,6 +127,11 @@ void read_training(FieldReader& r, TrainingConfig& t) {
   t.data_parallel_outermost = r.choice("rank_order", "tp-cp-dp-pp", {"tp-cp-dp-pp", "tp-cp-pp-dp"}) == "tp-cp-pp-dp";
   t.flash_attention = r.choice("attention", "flash", {"flash", "eager"}) == "flash";
   if (r.has("dropout")) t.dropout = r.boolean_or("dropout", false);
+  t.fp32_master_weights = r.choice("master_weights", "fp32", {"fp32", "none"}) == "fp32";
+  const LossKernel losses[] = {LossKernel::fp32_logits, LossKernel::upcast, LossKernel::chunked, LossKernel::fused};
+  t.loss = pick(r, "loss", LossKernel::fp32_logits, losses);
+  t.activation_offload = r.boolean_or("activation_offload", false);
+  t.optimizer_in_backward = r.boolean_or("optimizer_in_backward", false);
 
   if (t.finetune != Finetune::full && t.lora_rank == 0)
     r.error("lora_rank", "finetune \"" + to_string(t.finetune) + "\" needs an adapter rank",
@@ -142,6 +157,12 @@ void read_training(FieldReader& r, TrainingConfig& t) {
   if (t.sp && t.tp == 1)
     r.error("sp", "sequence parallelism splits activations across the TP group, but tp = 1",
             "set \"tp\" > 1 or \"sp\": false");
+  if (!t.fp32_master_weights && t.precision == Precision::fp32)
+    r.error("master_weights", "fp32 training has no separate master copy to drop",
+            "remove \"master_weights\" or train in bf16");
+  if (t.activation_offload && t.recompute == Recompute::none)
+    r.error("activation_offload", "activation_offload moves the checkpointed layer inputs, but recompute is \"none\"",
+            "set \"recompute\": \"full\" (checkpointing) or remove activation_offload");
   if (t.hsdp_shard_size > 0 && t.sharding != Sharding::hsdp)
     r.error("hsdp_shard_size", "hsdp_shard_size applies only to \"sharding\": \"hsdp\"", "remove it");
 }

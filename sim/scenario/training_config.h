@@ -21,6 +21,11 @@ enum class Optimizer { adamw, adamw8bit, sgd, adafactor };
 enum class Finetune { full, lora, qlora };
 enum class PipelineSchedule { gpipe, one_f_one_b, interleaved };
 enum class LoraTargets { all_linear, attention };
+// How the loss handles the logits (docs/reference/memory.md §2.3): Megatron's vocab-parallel
+// cross-entropy keeps one fp32 copy; Hugging Face upcasts (bf16 logits + fp32 copy + fp32
+// log-softmax); torchtune's chunked cross-entropy keeps the bf16 logits and upcasts per chunk;
+// fused linear-cross-entropy kernels (Liger FLCE, Apple CCE, Unsloth) never hold the logits.
+enum class LossKernel { fp32_logits, upcast, chunked, fused };
 
 std::string to_string(Sharding s);
 std::string to_string(Offload o);
@@ -29,6 +34,7 @@ std::string to_string(Optimizer o);
 std::string to_string(Finetune f);
 std::string to_string(PipelineSchedule s);
 std::string to_string(LoraTargets t);
+std::string to_string(LossKernel k);
 
 struct TrainingConfig {
   int64_t seq_len = 0;
@@ -55,6 +61,11 @@ struct TrainingConfig {
   double dp_bucket_bytes = 25e6;  // PyTorch DDP's default bucket_cap_mb = 25
   bool flash_attention = true;    // "attention": "flash" (no s² activations) or "eager"
   std::optional<bool> dropout;    // saved dropout masks; default: true for gpt, false for llama
+  // Framework recipes that change what stays in device memory (docs/formats/scenario.md):
+  bool fp32_master_weights = true;  // false: "pure" bf16 training, optimizer states in bf16, no master copy
+  LossKernel loss = LossKernel::fp32_logits;
+  bool activation_offload = false;     // checkpointed layer inputs wait in host memory (Unsloth, torchtune)
+  bool optimizer_in_backward = false;  // each parameter is updated, and its gradient freed, during backward
 
   bool shards_optimizer() const { return sharding != Sharding::none; }
   bool shards_gradients() const { return sharding != Sharding::none && sharding != Sharding::zero1; }

@@ -120,16 +120,41 @@ double layer_backward_transient_bytes(const ModelSpec& m, const TrainingConfig& 
   return gradients;
 }
 
-// Megatron's count (theoretical_memory_usage.py, paper §4.3): the loss keeps fp32 logits, split
-// over TP by the vocab-parallel cross-entropy. Hugging Face's ForCausalLMLoss instead holds the
-// bf16 logits, an fp32 copy and the fp32 log-softmax at the end of forward, then the fp32
-// gradient and its bf16 cast in backward: about 3-4× the fp32 logits (memory.md §2.3). That is a
-// framework choice for the timeline; here we keep Megatron's single fp32 copy.
+namespace {
+
+double saved_logit_bytes_per_entry(LossKernel k) {
+  switch (k) {
+    case LossKernel::fp32_logits: return 4;
+    case LossKernel::upcast: return 8;
+    case LossKernel::chunked: return 6;
+    case LossKernel::fused: return 0;
+  }
+  return 4;
+}
+
+double logit_gradient_bytes_per_entry(LossKernel k) {
+  constexpr double kTorchtuneOutputChunks = 8;  // CEWithChunkedOutputLoss.num_output_chunks
+  switch (k) {
+    case LossKernel::fp32_logits: return 4;
+    case LossKernel::upcast: return 6;
+    case LossKernel::chunked: return 4 / kTorchtuneOutputChunks;
+    case LossKernel::fused: return 0;
+  }
+  return 4;
+}
+
+}  // namespace
+
 double loss_activation_bytes(const ModelSpec& m, const TrainingConfig& t, double tokens) {
   const Shape s = shape(m, t, tokens);
   const double inputs = 2 * outside(s, s.h);  // final-norm input, output-layer input
-  const double logits = kFp32Bytes * s.n * static_cast<double>(m.vocab) / s.inside;
+  const double logits = saved_logit_bytes_per_entry(t.loss) * s.n * static_cast<double>(m.vocab) / s.inside;
   return inputs + logits;
+}
+
+double loss_gradient_bytes(const ModelSpec& m, const TrainingConfig& t, double tokens) {
+  const Shape s = shape(m, t, tokens);
+  return logit_gradient_bytes_per_entry(t.loss) * s.n * static_cast<double>(m.vocab) / s.inside;
 }
 
 // Megatron divides the input ids by tp as well; they are replicated, and negligible either way.

@@ -56,10 +56,19 @@ double checkpoint_bytes_per_layer(const ModelSpec& m, const TrainingConfig& t, d
 //   selective:            plus the rematerialized core attention.
 double layer_backward_transient_bytes(const ModelSpec& m, const TrainingConfig& t, double tokens);
 
-// Output layer and loss on the last pipeline stage, as Megatron counts them: final-norm input and
-// output-layer input (e·tokens·h each, /tp with sp) plus fp32 logits 4·tokens·V/tp kept by the
-// cross-entropy (Megatron's vocab-parallel loss, 4sbh(1 + V/h)/t with sp).
+// Output layer and loss on the last pipeline stage: final-norm input and output-layer input
+// (e·tokens·h each, /tp with sp) plus the logits the loss keeps until backward, in bytes per
+// token and vocabulary entry by training.loss (docs/reference/memory.md §2.3):
+//   fp32-logits 4  Megatron's vocab-parallel loss: one fp32 copy, 4sbh(1 + V/h)/t with sp
+//   upcast      8  Hugging Face: the fp32 logits returned in the output + the fp32 log-softmax
+//   chunked     6  torchtune chunked cross-entropy: bf16 logits + the fp32 log-softmax per chunk
+//   fused       0  fused linear-cross-entropy (Liger, Apple CCE, Unsloth): logits never stored
 double loss_activation_bytes(const ModelSpec& m, const TrainingConfig& t, double tokens);
+
+// The logits' gradient while the output layer's backward runs, per token and vocabulary entry:
+// fp32 (4); with upcast also its bf16 cast (6); chunked: one fp32 chunk of torchtune's 8 (0.5);
+// fused: none (the kernel computes it chunk by chunk in forward).
+double loss_gradient_bytes(const ModelSpec& m, const TrainingConfig& t, double tokens);
 
 // First pipeline stage: int64 input ids (8·tokens, replicated over tp) and, with dropout, the
 // embedding dropout mask (tokens·h bytes, /tp with sp). The embedding output is the first

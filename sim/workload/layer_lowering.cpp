@@ -19,6 +19,11 @@ LayerLowering::LayerLowering(const Scenario& s, double tokens, double optimizer_
   if (t_.recompute == Recompute::full) saved_per_layer_ = checkpoint_bytes_per_layer(m, t_, tokens);
   else saved_per_layer_ = saved_activations_per_layer(m, t_, tokens).total();
   backward_transient_ = layer_backward_transient_bytes(m, t_, tokens);
+  if (t_.activation_offload) {
+    // The saved tensors wait in host memory and come back for their layer's backward only.
+    backward_transient_ += saved_per_layer_;
+    saved_per_layer_ = 0;
+  }
   const ParameterCounts c = count_parameters(m);
   const double experts = m.moe ? 1.0 / t_.ep : 1.0;
   const double layer_params = c.layer.attention / tp_ + c.layer.mlp * experts / tp_ + c.layer.router + c.layer.norms;
@@ -306,8 +311,8 @@ uint32_t LayerLowering::head_backward(RankProgram& p, int mb) {
   const ModelSpec& m = s_.model;
   const double V = static_cast<double>(m.vocab), h = m.hidden;
   uint32_t last = elementwise(p, OpKind::loss, Phase::backward, -1, mb, 3 * 4 * tokens_ * V / tp_, {});
-  // The gradient of the fp32 logits lives while the output layer's backward runs (memory.md §4.3).
-  const double logit_gradient = 4 * tokens_ * V / tp_;
+  // The gradient of the logits lives while the output layer's backward runs (memory.md §2.3).
+  const double logit_gradient = loss_gradient_bytes(m, t_, tokens_);
   p.ops[last].at_start.push_back({MemCategory::logits, logit_gradient});
   gemm_backward(p, {OpKind::lm_head, tokens_, V / tp_, h, 0}, -1, mb, last);
   p.ops[last].at_end.push_back({MemCategory::logits, -logit_gradient});
@@ -354,7 +359,7 @@ uint32_t LayerLowering::optimizer_step(RankProgram& p, int pipeline_rank, const 
   const RankParameters r = rank_parameters(s_, pipeline_rank);
   const double trainable = trainable_base_ ? r.parameters : r.lora_parameters;
   const double shard = t_.shards_optimizer() ? sharding_group_size(s_) : 1;
-  const BytesPerParameter b = trainable_bytes_per_parameter(t_.precision, t_.optimizer);
+  const BytesPerParameter b = trainable_bytes_per_parameter(t_);
   Op op;
   op.kind = OpKind::optimizer_step;
   op.phase = Phase::optimizer;
@@ -362,7 +367,12 @@ uint32_t LayerLowering::optimizer_step(RankProgram& p, int pipeline_rank, const 
   // Read gradient, states and master; write states, master and the compute copy.
   op.bytes = trainable / shard * (b.gradients + 2 * b.optimizer + b.weights);
   op.deps = deps;
-  const double temporaries = t_.offload == Offload::none ? trainable / shard * optimizer_temporaries_ : 0;
+  // The update's temporaries follow the states' dtype (bf16 in pure-bf16 training) and, when the
+  // step runs in backward, only one update group is in flight at a time.
+  const double updated_together = t_.optimizer_in_backward ? largest_update_group(s_, pipeline_rank) : trainable;
+  const double dtype_scale = t_.fp32_master_weights || t_.precision == Precision::fp32 ? 1.0 : 0.5;
+  const double temporaries =
+      t_.offload == Offload::none ? updated_together / shard * optimizer_temporaries_ * dtype_scale : 0;
   op.at_start.push_back({MemCategory::transient, temporaries});
   op.at_end.push_back({MemCategory::transient, -temporaries});
   if (t_.offload != Offload::none) {

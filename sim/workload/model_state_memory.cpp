@@ -2,6 +2,8 @@
 
 #include "workload/stage_partition.h"
 
+#include <algorithm>
+
 namespace stepsim {
 
 namespace {
@@ -17,19 +19,35 @@ double compute_copy_bytes(Precision p) {
 
 }  // namespace
 
-BytesPerParameter trainable_bytes_per_parameter(Precision p, Optimizer o) {
+BytesPerParameter trainable_bytes_per_parameter(Precision p, Optimizer o, bool fp32_master) {
   const bool fp32 = p == Precision::fp32;
   const double weights = fp32 ? 4 : 2;
   const double gradients = fp32 ? 4 : 2;
-  const double master = fp32 ? 0 : 4;
+  const double master = fp32 || !fp32_master ? 0 : 4;
+  const double state_bytes = fp32 || fp32_master ? 4 : 2;  // pure bf16 keeps the states in bf16
   double states = 0;
   switch (o) {
-    case Optimizer::adamw: states = 8; break;       // m and v in fp32
-    case Optimizer::adamw8bit: states = 2; break;   // m and v in 8 bits
-    case Optimizer::sgd: states = 4; break;         // momentum in fp32
-    case Optimizer::adafactor: states = 0; break;   // factored second moment: negligible
+    case Optimizer::adamw: states = 2 * state_bytes; break;  // m and v
+    case Optimizer::adamw8bit: states = 2; break;            // m and v in 8 bits
+    case Optimizer::sgd: states = state_bytes; break;        // momentum
+    case Optimizer::adafactor: states = 0; break;            // factored second moment: negligible
   }
   return {weights, gradients, master + states};
+}
+
+BytesPerParameter trainable_bytes_per_parameter(const TrainingConfig& t) {
+  return trainable_bytes_per_parameter(t.precision, t.optimizer, t.fp32_master_weights);
+}
+
+double largest_update_group(const Scenario& s, int pipeline_rank) {
+  const RankParameters r = rank_parameters(s, pipeline_rank);
+  const bool full = s.training.finetune == Finetune::full;
+  const double trainable = full ? r.parameters : r.lora_parameters;
+  if (r.layers == 0) return trainable;
+  const double embedding = full ? static_cast<double>(s.model.vocab) * s.model.hidden / s.training.tp : 0;
+  const double holds_embedding = pipeline_rank == 0 || pipeline_rank == s.training.pp - 1 ? embedding : 0;
+  const double per_layer = (trainable - holds_embedding * (s.model.tied_embeddings ? 1 : 2)) / r.layers;
+  return std::max(per_layer, holds_embedding);
 }
 
 int sharding_group_size(const Scenario& s) {
@@ -42,7 +60,7 @@ int sharding_group_size(const Scenario& s) {
 ModelStateBytes model_state_bytes(const Scenario& s, int pipeline_rank) {
   const TrainingConfig& t = s.training;
   const RankParameters r = rank_parameters(s, pipeline_rank);
-  const BytesPerParameter b = trainable_bytes_per_parameter(t.precision, t.optimizer);
+  const BytesPerParameter b = trainable_bytes_per_parameter(t);
   const double n = sharding_group_size(s);
   const double weight_shard = t.shards_parameters() ? n : 1;
   const double grad_shard = t.shards_gradients() ? n : 1;
@@ -63,6 +81,7 @@ ModelStateBytes model_state_bytes(const Scenario& s, int pipeline_rank) {
     m.gradients = r.lora_parameters * b.gradients / grad_shard;
     m.optimizer = r.lora_parameters * b.optimizer / opt_shard;
   }
+  if (t.optimizer_in_backward) m.gradients = largest_update_group(s, pipeline_rank) * b.gradients / grad_shard;
   if (t.offload != Offload::none) {
     m.host += m.optimizer;
     m.optimizer = 0;

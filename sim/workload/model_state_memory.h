@@ -5,7 +5,10 @@
 //             QLoRA base matrices 0.5 + 0.127/8 (NF4 with double-quantized constants)
 //   gradients 2 per trainable parameter (fp32 training: 4)
 //   optimizer AdamW 12 (fp32 master + m + v), 8-bit AdamW 6, SGD+momentum 8, Adafactor 4
-//             (fp32 training: no separate master copy, 4 less)
+//             (fp32 training: no separate master copy, 4 less; "pure" bf16 training,
+//             master_weights "none": no master, states in bf16: AdamW 4, 8-bit AdamW 2, SGD 2)
+// With the optimizer step in backward (torchtune optimizer_in_bwd) a gradient lives only until
+// its parameter is updated, so the resident gradients are those of the largest update group.
 // ZeRO-1 shards the optimizer, ZeRO-2 also gradients, ZeRO-3/FSDP also weights, over dp·cp
 // ranks (HSDP: over its shard group). So 16Ψ, 4Ψ+12Ψ/N, 2Ψ+14Ψ/N, 16Ψ/N for mixed-precision
 // AdamW. Transient gathered parameters and buffers belong to the memory timeline, not here.
@@ -32,7 +35,12 @@ struct BytesPerParameter {
 };
 
 // Bytes per trainable parameter for this precision and optimizer.
-BytesPerParameter trainable_bytes_per_parameter(Precision p, Optimizer o);
+BytesPerParameter trainable_bytes_per_parameter(Precision p, Optimizer o, bool fp32_master = true);
+BytesPerParameter trainable_bytes_per_parameter(const TrainingConfig& t);
+
+// Trainable parameters updated together when the optimizer runs in backward: one transformer
+// block's, or the embedding or output matrix when that is larger (per rank, before sharding).
+double largest_update_group(const Scenario& s, int pipeline_rank);
 
 // Number of ranks that share one copy of the sharded states.
 int sharding_group_size(const Scenario& s);

@@ -1,0 +1,110 @@
+#include "scenario/framework_recipes.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "scenario/published_runs.h"
+
+namespace stepsim {
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// Sources of the recipe facts (docs/reference/memory.md, "Sources").
+constexpr const char* kTorchtuneBf16 =
+    "torchtune recipes train in pure bf16 (dtype: bf16, no fp32 master copy): memory.md §1 'Pure bf16'";
+constexpr const char* kTorchtuneUpcast =
+    "torchtune's TransformerDecoder returns fp32 logits (output(h).float()) before the cross-entropy: memory.md §2.3";
+constexpr const char* kTorchtuneCheckpointing =
+    "torchtune configs set enable_activation_checkpointing: True";
+constexpr const char* kTorchtuneSingleDevice =
+    "torchtune llama3_1/8B_full_single_device.yaml: PagedAdamW8bit with optimizer_in_bwd: True";
+constexpr const char* kLitgptBf16 = "LitGPT --precision bf16-true: bf16 weights and optimizer states, no master copy";
+constexpr const char* kLitgptNoCheckpointing =
+    "LitGPT finetune scripts of 2023 run without activation checkpointing";
+constexpr const char* kLitgptChunked =
+    "LitGPT runs the output layer with lm_head_chunk_size=128 and chunked_cross_entropy";
+constexpr const char* kHfUpcast =
+    "Hugging Face models upcast the logits to fp32 and keep them with the fp32 log-softmax: memory.md §2.3";
+constexpr const char* kHfCheckpointing = "the recipe enables gradient_checkpointing, as fine-tuning recipes do";
+constexpr const char* kUnslothFused =
+    "Unsloth computes the loss with a fused chunked cross-entropy (Apple CCE): memory.md §2.3";
+constexpr const char* kUnslothOffload = "Unsloth offloads the gradient-checkpoint activations to CPU memory";
+
+void add(FrameworkRecipe& r, const std::string& key, nlohmann::json value, const std::string& why) {
+  r.settings.push_back({key, std::move(value), why});
+}
+
+// torchtune's README optimisation table lists, per row, the techniques on top of the baseline.
+void torchtune_techniques(FrameworkRecipe& r, const std::string& notes) {
+  const size_t at = notes.find("active techniques:");
+  const std::string techniques = notes.substr(at);
+  if (contains(techniques, "unpacked")) {
+    r.skip_reason = "unpacked dataset: the tokens per sequence depend on padding and are not stated";
+    return;
+  }
+  add(r, "loss", contains(techniques, "chunked ce") ? "chunked" : "upcast",
+      contains(techniques, "chunked ce") ? "notes: chunked CE (torchtune CEWithChunkedOutputLoss)" : kTorchtuneUpcast);
+  if (contains(techniques, "optimizer step fused into backward") && !contains(techniques, "no optimizer-in-backward"))
+    add(r, "optimizer_in_backward", true, "notes: optimizer step fused into backward");
+  if (contains(techniques, "activation offloading")) add(r, "activation_offload", true, "notes: activation offloading");
+}
+
+void torchtune(FrameworkRecipe& r, const std::string& notes, long num_gpus, const std::string& finetune) {
+  r.framework = "torchtune";
+  add(r, "master_weights", "none", kTorchtuneBf16);
+  if (contains(notes, "active techniques:")) return torchtune_techniques(r, notes);
+  add(r, "loss", "upcast", kTorchtuneUpcast);
+  add(r, "recompute", "full", kTorchtuneCheckpointing);
+  if (num_gpus == 1 && finetune == "full") {
+    add(r, "optimizer", "adamw8bit", kTorchtuneSingleDevice);
+    add(r, "optimizer_in_backward", true, kTorchtuneSingleDevice);
+  }
+}
+
+void unsloth_kernels(FrameworkRecipe& r) {
+  r.framework = "unsloth";
+  add(r, "loss", "fused", kUnslothFused);
+  add(r, "recompute", "full", kHfCheckpointing);
+  add(r, "activation_offload", true, kUnslothOffload);
+}
+
+void hugging_face(FrameworkRecipe& r) {
+  r.framework = "hf";
+  add(r, "loss", "upcast", kHfUpcast);
+  add(r, "recompute", "full", kHfCheckpointing);
+}
+
+}  // namespace
+
+FrameworkRecipe framework_recipe(const PublishedRun& row, long num_gpus, const std::string& finetune) {
+  const std::string source = lower(row.cell("source"));
+  const std::string notes = lower(row.cell("notes"));
+  FrameworkRecipe r;
+  if (contains(source, "torchtune")) {
+    torchtune(r, notes, num_gpus, finetune);
+  } else if (contains(source, "litgpt")) {
+    r.framework = "litgpt";
+    add(r, "master_weights", "none", kLitgptBf16);
+    add(r, "recompute", "none", kLitgptNoCheckpointing);
+    add(r, "loss", "chunked", kLitgptChunked);
+  } else if (contains(source, "unsloth") || contains(source, "llama-factory")) {
+    // Both compare Unsloth's kernels with Hugging Face + FlashAttention-2 row by row.
+    if (contains(notes, "implementation unsloth")) unsloth_kernels(r);
+    else hugging_face(r);
+  } else if (contains(source, "peft") || contains(source, "axolotl") || contains(source, "philschmid") ||
+             contains(source, "answer.ai") || contains(source, "liger")) {
+    hugging_face(r);
+  }
+  return r;
+}
+
+}  // namespace stepsim
