@@ -6,7 +6,8 @@
 // recorded figures (kRecorded*) and prints every row. Predictions never read measured_value
 // (published_runs.h); it is read here only to score. Framework recipes (framework_recipes.h:
 // pure bf16, the loss kernel, checkpoint offload, optimizer in backward) took the median from
-// 27.8 % to 15.3 % and the wrong verdicts from 7 to 2.
+// 27.8 % to 15.3 % and the wrong verdicts from 7 of 9 scored to 5 of 23 (the VRAM-budget rows of
+// Unsloth's table now count, with the budget as the card's capacity).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -73,7 +74,9 @@ TEST_CASE("peak memory and fits/oom verdicts against published runs", "[accuracy
   WARN(fmt::format("{} peak rows, median |error| {:.1f} %; {} verdict rows wrong\n{}", errors.size(), 100 * median,
                    wrong, table));
   constexpr double kRecordedMedian = 0.153;  // 2026-11-25; target 0.10
-  constexpr int kRecordedWrongVerdicts = 2;   // litgpt-r10, unsloth-r3 (both within 2 % of the capacity); target 0
+  // litgpt-r4, litgpt-r10, liger-r1 predicted to fit but OOM; unsloth-r1, unsloth-r5 (Unsloth's
+  // longest context that fits) predicted 9 % and 12 % over. Target 0.
+  constexpr int kRecordedWrongVerdicts = 5;
   CHECK(median <= kRecordedMedian + 0.01);
   CHECK(wrong <= kRecordedWrongVerdicts);
 }

@@ -178,8 +178,13 @@ TEST_CASE("cluster mapping: boxes, small counts, memory variants", "[published]"
   CHECK(topo(llama8b_plus({{"gpu", "v100-sxm3-32gb"}, {"num_gpus", "64"}, {"precision", "fp16"}})) == "dgx-2x4");
   CHECK(topo(llama8b_plus({{"gpu", "a100-sxm4-80gb"}, {"num_gpus", "16"}, {"inter_node_link", "ib-ndr-400x8"}})) ==
         "skipped: no topology for 8-GPU nvlink3-nvswitch nodes on ib-ndr-400x8");
-  CHECK(topo(llama8b_plus({{"gpu", "a100-sxm4-80gb"}, {"num_gpus", "1"}, {"gpu_mem_gb", "48"}})) ==
-        "skipped: card memory variant not in the catalog (a100-sxm4-80gb with 48 GB)");
+  // A stated memory with no catalog variant is a VRAM budget: the same card, that capacity.
+  RunScenario budget = scenario_for_run(
+      row_with(llama8b_plus({{"gpu", "a100-sxm4-80gb"}, {"num_gpus", "1"}, {"gpu_mem_gb", "48"}})), catalog());
+  REQUIRE(budget.scenario);
+  CHECK(budget.scenario->gpu.id == "a100-sxm4-80gb");
+  CHECK(budget.scenario->gpu.memory_bytes == 48.0 * 1024 * 1024 * 1024);
+  CHECK(contains(budget.defaults, "cluster.gpu_memory_gib=48 (gpu_mem_gb=48: no catalog variant of a100-sxm4-80gb"));
   RunScenario variant = scenario_for_run(
       row_with(llama8b_plus({{"gpu", "a100-sxm4-80gb"}, {"num_gpus", "1"}, {"gpu_mem_gb", "40"}})), catalog());
   REQUIRE(variant.scenario);

@@ -297,8 +297,10 @@ const GpuSpec* memory_variant(const GpuSpec& card, double gb, const RunCatalog& 
   return nullptr;
 }
 
-// The row's card, or its memory variant when gpu_mem_gb differs from the catalog capacity.
-const GpuSpec* card_for_row(RowReader& r, const RunCatalog& c) {
+// The row's card, or its memory variant when gpu_mem_gb differs from the catalog capacity. With
+// no such variant the card keeps its speeds and gets gpu_mem_gb as its capacity (`memory_gib`):
+// rows that state a VRAM budget on a placeholder card.
+const GpuSpec* card_for_row(RowReader& r, const RunCatalog& c, std::optional<double>& memory_gib) {
   const std::string id = r.text("gpu");
   const GpuSpec* gpu = find_gpu(c, id);
   if (id.empty()) r.fail("gpu not stated (empty)");
@@ -306,8 +308,13 @@ const GpuSpec* card_for_row(RowReader& r, const RunCatalog& c) {
   auto mem = parse_number(r.text("gpu_mem_gb"));
   if (!gpu || !mem) return gpu;
   const GpuSpec* variant = memory_variant(*gpu, *mem, c);
-  if (!variant) r.fail(fmt::format("card memory variant not in the catalog ({} with {:g} GB)", gpu->id, *mem));
-  else if (variant != gpu)
+  if (!variant) {
+    memory_gib = *mem;
+    r.note("cluster.gpu_memory_gib", fmt::format("{:g}", *mem),
+           fmt::format("gpu_mem_gb={:g}: no catalog variant of {}; its capacity set to the stated memory", *mem, gpu->id));
+    return gpu;
+  }
+  if (variant != gpu)
     r.note("gpu", variant->id, fmt::format("gpu_mem_gb={:g}: same family and form factor", *mem));
   return variant;
 }
@@ -326,7 +333,8 @@ std::string intra_for_row(RowReader& r, const GpuSpec& gpu) {
 }
 
 Json cluster_json(RowReader& r, const RunCatalog& c, int64_t& num_gpus) {
-  const GpuSpec* gpu = card_for_row(r, c);
+  std::optional<double> memory_gib;
+  const GpuSpec* gpu = card_for_row(r, c, memory_gib);
   if (!r.problem.empty()) return {};
   num_gpus = r.required("num_gpus").value_or(0);
   if (r.problem.empty() && num_gpus < 1) r.fail("num_gpus must be at least 1");
@@ -347,7 +355,9 @@ Json cluster_json(RowReader& r, const RunCatalog& c, int64_t& num_gpus) {
   else if (nodes > 1 && inter.empty())
     r.note("inter_node_link", std::string(topology) + "'s idealized fabric", "empty");
   if (!r.problem.empty()) return {};
-  return Json{{"topology", topology}, {"nodes", nodes}, {"gpu", gpu->id}};
+  Json cluster{{"topology", topology}, {"nodes", nodes}, {"gpu", gpu->id}};
+  if (memory_gib) cluster["gpu_memory_gib"] = *memory_gib;
+  return cluster;
 }
 
 Json training_json(RowReader& r, int64_t num_gpus) {

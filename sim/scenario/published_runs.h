@@ -21,7 +21,7 @@
 //             when one exists (else the arch defaults); learned positions get max_seq_len = seq_len.
 //   cluster   gpu = the row's catalog id. A gpu_mem_gb that differs from the card's capacity picks
 //             the catalog card of the same vendor, family and form factor with that capacity, else
-//             the row is skipped ("card memory variant not in the catalog"). intra_node_link empty
+//             the card keeps its speeds with gpu_mem_gb as cluster.gpu_memory_gib (a VRAM budget). intra_node_link empty
 //             = the card's own box (SXM: NVSwitch generation of its family; PCIe: pcie<gen>).
 //             gpus_per_node empty = min(num_gpus, GPUs of that box's largest topology). The
 //             topology is looked up in kBoxes (published_runs.cpp): an exact (intra_node_link,

@@ -153,6 +153,11 @@ void check_parallelism(Scenario& s, const JsonDocument& doc, Diagnostics& diags)
                     t.micro_batch, *t.dp, per_step),
         fmt::format("use a global batch that is a multiple of {} (e.g. {})", per_step,
                     (t.global_batch / per_step + 1) * per_step));
+  if (t.optimizer_in_backward && (t.global_batch != per_step || t.pp > 1))
+    err("optimizer_in_backward",
+        fmt::format("the optimizer step in backward needs one micro-batch per step and no pipeline; "
+                    "global_batch = {}, micro_batch·dp = {}, pp = {}", t.global_batch, per_step, t.pp),
+        fmt::format("set global_batch = {} and pp = 1, or remove optimizer_in_backward", per_step));
   if (t.schedule == PipelineSchedule::interleaved && t.global_batch % per_step == 0 &&
       (t.global_batch / per_step) % t.pp != 0)
     err("global_batch",
@@ -216,11 +221,13 @@ Result<Scenario> parse_scenario(JsonDocument doc, const std::vector<Override>& o
 
   r.require("cluster");
   std::string topology_ref, gpu_ref;
+  std::optional<double> memory_gib;
   if (const Json* c = r.object_member("cluster")) {
     FieldReader cr(doc, *c, "cluster", diags);
     topology_ref = cr.required_string("topology");
     s.nodes = static_cast<int>(cr.integer_or("nodes", 0, 1, 1 << 20));
     gpu_ref = cr.string_or("gpu", "");
+    memory_gib = cr.optional_number("gpu_memory_gib", 0.5, 1e5);
     cr.finish();
   }
   read_model_reference(r, base_dir, s, diags);

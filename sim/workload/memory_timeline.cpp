@@ -72,6 +72,7 @@ RankMemory memory_timeline(const RankProgram& program, const MemoryOverheads& ov
   const double reserve = 1 + overheads.allocator_reserve_fraction;
   r.peak_reserved_bytes = r.peak_tensor_bytes * reserve;
   r.peak_device_bytes = r.peak_reserved_bytes + r.framework_bytes;
+  r.required_bytes = r.peak_tensor_bytes + r.framework_bytes;
   r.first_step_peak_device_bytes = first_step_tensors * reserve + r.framework_bytes;
   r.at_peak[static_cast<size_t>(MemCategory::framework)] =
       r.framework_bytes + r.peak_tensor_bytes * overheads.allocator_reserve_fraction;

@@ -27,6 +27,10 @@ struct RankMemory {
   double peak_reserved_bytes = 0;  // what torch.cuda.max_memory_reserved would show
   double peak_device_bytes = 0;    // reserved + context + NCCL: what nvidia-smi shows
   double framework_bytes = 0;      // context + NCCL
+  // What must fit for the step to run: tensors + context + NCCL. The caching allocator's spare
+  // reserve is not counted, because before raising out-of-memory PyTorch frees its cached blocks
+  // and retries the allocation (PyTorch "CUDA semantics", memory management).
+  double required_bytes = 0;
   // The first step, before the optimizer states exist (they are allocated lazily at the first
   // optimizer step, memory.md §4): its device peak. Steady-state steps peak at peak_device_bytes.
   double first_step_peak_device_bytes = 0;

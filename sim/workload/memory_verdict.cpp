@@ -86,11 +86,11 @@ MemoryVerdict evaluate_memory(const Scenario& s, const Workload& w, const Memory
   const int communicators = communicator_count(s);
   for (const RankProgram& p : w.stages) {
     v.stages.push_back(memory_timeline(p, overheads, communicators));
-    if (v.stages.back().peak_device_bytes > v.worst.peak_device_bytes) v.worst = v.stages.back();
+    if (v.stages.back().required_bytes > v.worst.required_bytes) v.worst = v.stages.back();
   }
-  v.oom = v.worst.peak_device_bytes > v.capacity_bytes;
-  v.shortfall_bytes = v.oom ? v.worst.peak_device_bytes - v.capacity_bytes : 0;
-  v.headroom_bytes = v.oom ? 0 : v.capacity_bytes - v.worst.peak_device_bytes;
+  v.oom = v.worst.required_bytes > v.capacity_bytes;
+  v.shortfall_bytes = v.oom ? v.worst.required_bytes - v.capacity_bytes : 0;
+  v.headroom_bytes = v.oom ? 0 : v.capacity_bytes - v.worst.required_bytes;
   double host_per_gpu = 0;
   for (int p = 0; p < s.training.pp; ++p) host_per_gpu = std::max(host_per_gpu, model_state_bytes(s, p).host);
   v.host_bytes_per_node = host_per_gpu * s.gpus_per_node();
@@ -111,6 +111,7 @@ MemoryVerdict evaluate_memory(const Scenario& s, const Workload& w, const Memory
     const MemoryVerdict r = evaluate_memory(x, build_workload(x, overheads), overheads, false);
     if (r.oom || r.host_oom) return;
     fix.peak_device_bytes = r.worst.peak_device_bytes;
+    fix.required_bytes = r.worst.required_bytes;
     v.fixes.push_back(fix);
   };
   for (size_t i = 0; i < all.size() && v.fixes.size() < 3; ++i) try_fix({&all[i]});

@@ -18,15 +18,16 @@ struct MemoryFix {
   std::string description;             // "full activation recompute"
   std::vector<std::string> overrides;  // "--set" arguments that apply it: "training.recompute=full"
   double peak_device_bytes = 0;        // the peak with the change
+  double required_bytes = 0;           // what must fit with the change (memory_timeline.h)
 };
 
 struct MemoryVerdict {
   double capacity_bytes = 0;           // usable device memory per GPU
   std::vector<RankMemory> stages;      // one per pipeline rank
-  RankMemory worst;                    // the stage with the highest device peak
-  bool oom = false;
-  double shortfall_bytes = 0;          // peak - capacity when oom
-  double headroom_bytes = 0;           // capacity - peak when it fits
+  RankMemory worst;                    // the stage needing the most memory
+  bool oom = false;                    // worst.required_bytes > capacity
+  double shortfall_bytes = 0;          // required - capacity when oom
+  double headroom_bytes = 0;           // capacity - required when it fits
   double host_bytes_per_node = 0;      // offloaded states of the node's GPUs
   double host_capacity_bytes = 0;
   bool host_oom = false;
