@@ -24,19 +24,12 @@ LayerLowering::LayerLowering(const Scenario& s, double tokens, double optimizer_
     backward_transient_ += saved_per_layer_;
     saved_per_layer_ = 0;
   }
-  const ParameterCounts c = count_parameters(m);
-  const double experts = m.moe ? 1.0 / t_.ep : 1.0;
-  const double layer_params = c.layer.attention / tp_ + c.layer.mlp * experts / tp_ + c.layer.router + c.layer.norms;
-  const double linear = c.layer.attention_weights / tp_ + c.layer.mlp_weights * experts / tp_;
+  const BlockParameters block = block_parameters(s);
   trainable_base_ = t_.finetune == Finetune::full;
-  const double weight_bytes = t_.finetune == Finetune::qlora
-                                  ? linear * kNf4BytesPerParameter + (layer_params - linear) * 2
-                                  : layer_params * 2;
-  gathered_layer_bytes_ = weight_bytes;
-  const double lora = t_.finetune == Finetune::full
-                          ? 0
-                          : static_cast<double>(lora_parameters_per_layer(m, t_.lora_rank, t_.lora_targets)) / tp_;
-  trainable_layer_bytes_ = (trainable_base_ ? layer_params : lora) * 2;
+  gathered_layer_bytes_ = t_.finetune == Finetune::qlora
+                              ? block.linear_weights * kNf4BytesPerParameter + (block.parameters - block.linear_weights) * 2
+                              : block.parameters * 2;
+  trainable_layer_bytes_ = (trainable_base_ ? block.parameters : block.lora_parameters) * 2;
   dequantized_bytes_ = t_.finetune == Finetune::qlora ? 2.0 * m.hidden * m.ffn_hidden / tp_ : 0;
 }
 

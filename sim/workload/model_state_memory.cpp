@@ -42,12 +42,12 @@ BytesPerParameter trainable_bytes_per_parameter(const TrainingConfig& t) {
 double largest_update_group(const Scenario& s, int pipeline_rank) {
   const RankParameters r = rank_parameters(s, pipeline_rank);
   const bool full = s.training.finetune == Finetune::full;
-  const double trainable = full ? r.parameters : r.lora_parameters;
-  if (r.layers == 0) return trainable;
-  const double embedding = full ? static_cast<double>(s.model.vocab) * s.model.hidden / s.training.tp : 0;
-  const double holds_embedding = pipeline_rank == 0 || pipeline_rank == s.training.pp - 1 ? embedding : 0;
-  const double per_layer = (trainable - holds_embedding * (s.model.tied_embeddings ? 1 : 2)) / r.layers;
-  return std::max(per_layer, holds_embedding);
+  if (r.layers == 0) return full ? r.parameters : r.lora_parameters;
+  const BlockParameters block = block_parameters(s);
+  const double per_layer = full ? block.parameters : block.lora_parameters;
+  const bool holds_embedding = pipeline_rank == 0 || pipeline_rank == s.training.pp - 1;
+  const double embedding = full && holds_embedding ? static_cast<double>(s.model.vocab) * s.model.hidden / s.training.tp : 0;
+  return std::max(per_layer, embedding);
 }
 
 int sharding_group_size(const Scenario& s) {

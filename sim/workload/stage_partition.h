@@ -20,6 +20,15 @@ struct RankParameters {
   double lora_parameters = 0;     // adapters on the rank (LoRA/QLoRA only)
 };
 
+// One transformer block's share on a rank: matrices and biases split over TP, experts also over
+// EP, norms and the router replicated.
+struct BlockParameters {
+  double parameters = 0;      // all of the block on the rank
+  double linear_weights = 0;  // its weight matrices (LoRA/NF4 targets)
+  double lora_parameters = 0; // its adapters (LoRA/QLoRA only)
+};
+BlockParameters block_parameters(const Scenario& s);
+
 // Layers of each pipeline rank (summing virtual stages).
 std::vector<int> layers_per_pipeline_rank(const Scenario& s);
 RankParameters rank_parameters(const Scenario& s, int pipeline_rank);
