@@ -25,4 +25,5 @@ replace_block README.md run-default "$stepsim" run
 replace_block README.md run-qlora "$stepsim" run scenarios/llama3-70b-qlora-h100-pcie.json
 replace_block README.md collective "$stepsim" collective dgx-h100 -b 64M -e 4G -f 4
 replace_block README.md bad-input "$stepsim" run scenarios/gpt3-175b-megatron-dgx-a100.json --set training.tp=3
+replace_block docs/formats/topology.md catalog-topologies "$stepsim" catalog topologies
 echo "README.md updated"
