@@ -16,5 +16,6 @@ check "8x H100 NVSwitch ring (S17, S18: 365-370)" 367 -- dgx-h100 --algo ring
 check "8x H100 NVSwitch, NCCL default NVLS (S17, S19: 476-480)" 478 -- dgx-h100
 check "8x A100 NVSwitch ring (S2: 229-235)" 230 -- dgx-a100
 check "8x RTX PRO 6000 PCIe Gen5 (S14: 37.6-41.1)" 39.5 -- rtx-pro-6000-8gpu-dual-root
-check "2 nodes x 8 H100, 8x400G (S45: ring ~365 at 4 nodes; NIC-bound 8x46-48)" 365 -- dgx-h100-ib-ndr --nodes 2
+check "2 nodes x 8 H100, 8x400G, NCCL default choice (S45: ring ~365 at 4 nodes; NIC-bound 8x46-48; 2-node trees can exceed it, S19)" 365 -- dgx-h100-ib-ndr --nodes 2
+check "8 nodes x 8 A100, 8x HDR 200G rail-optimized (S20: 192)" 192 -- dgx-a100-ib-hdr --nodes 8
 exit $fail

@@ -15,6 +15,20 @@
 //                            4 dgx-h100 nodes, 2 per leaf, 2:1: node0->node2 and node1->node3 on
 //                            all 16 GPUs (16 flows through one 400 GB/s uplink) take twice as
 //                            long as node0->node1 (one flow per 50 GB/s NIC).
+//   tree_one_node_chain      tree all-reduce of 1 GiB on ring8 (one node: two opposite chains
+//                            rooted at GPU 0, each M/2): every inner GPU sends 4 flows of M/2, so
+//                            T = 2(P-1)α (deepest path up, then down) + 2M/B; macro and analytic.
+//   tree_four_nodes          the same on 4 one-GPU nodes (NIC 50 GB/s, PCIe 100): NCCL's trees
+//                            0->2->{1,3} and 3->1->{0,2} (depth 2), nodes 1 and 2 send 4 flows
+//                            of M/2: T = 4α + 2M/B_nic; macro and analytic.
+//   hier_sum_of_phases_{macro,step}
+//                            hierarchical all-reduce of 1 GiB on 2 fattree nodes under one leaf
+//                            (uncontended): T = 2(G-1)(α_nv + M/(G·B_nv)) + 2(N-1)(α_net + M/(G·N·B_nic)),
+//                            the sum of the three phases; analytic the same.
+//   ring_channels_{macro,step}
+//                            ring all-reduce of 1 GiB on the same 2 nodes with 8 channels (their
+//                            in-node edges merged into one message where they share a route):
+//                            T = 2(P-1)(α_net + M/(P·8·B_nic)), NIC-bound; analytic the same.
 //   pipeline_bubble_{1f1b,gpipe,interleaved}
 //                            llama of hidden 1024, vocab 8 on 4 GPUs with free links, pp = 4,
 //                            m = 8 (interleaved: vp = 2, 16 layers): bubble / step time =
@@ -41,6 +55,7 @@
 #include "cluster/platform.h"
 #include "engine/collective_benchmark.h"
 #include "engine/collective_runner.h"
+#include "engine/collective_trees.h"
 #include "engine/simgrid_config.h"
 #include "engine/step_simulation.h"
 #include "scenario/collective_calibration.h"
@@ -348,7 +363,84 @@ void fat_tree() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 6. Pipeline bubbles.
+// 6. Tree, hierarchical and multi-channel ring all-reduce against their closed forms.
+
+// Runs `algo` on every GPU of `g` at `fidelity` (1 GiB, ideal links) and checks the time and the
+// analytic fidelity's time against `want`.
+void check_all_reduce(const ClusterGraph& g, const std::string& algo, Fidelity fidelity, double want,
+                      const std::string& what) {
+  CollectiveBenchmark bench;
+  bench.op = OpKind::all_reduce;
+  bench.algorithm_choice = algo;
+  bench.fidelity = fidelity;
+  bench.sizes = {1 * kGiB};
+  const CollectiveCalibration cal = ideal_calibration();
+  auto points = run_collective_benchmark(g, cal, bench);
+  expect(points.size() == 1 && points[0].algorithm == algo, fmt::format("ran as {}", algo));
+  expect_close(points[0].time_s, want, 1e-9, fmt::format("{} at {} fidelity", what, fidelity == Fidelity::step ? "step" : "macro"));
+  // The analytic fidelity's formula, without an engine.
+  std::vector<int> all(static_cast<size_t>(g.gpu_count()));
+  for (int r = 0; r < g.gpu_count(); ++r) all[static_cast<size_t>(r)] = r;
+  CollectiveRunner runner(g, cal, Fidelity::analytic, algo);
+  const double analytic = algo == "tree"   ? runner.tree_analytic_time(all, 1 * kGiB, 0)
+                          : algo == "hier" ? runner.hier_analytic_time(all, 1 * kGiB)
+                                           : runner.analytic_time(OpKind::all_reduce, all, 1 * kGiB, 0);
+  expect_close(analytic, want, 1e-9, what + " at analytic fidelity");
+}
+
+void tree_one_node() {
+  ClusterGraph g = cluster(kData + "ring8.json");
+  const int p = g.gpu_count();
+  const auto r01 = g.route(0, 1);
+  const double alpha = g.route_latency(r01), bw = g.route_bandwidth(r01);
+  std::printf("  P = %d, α = %.9g s, B = %.9g B/s\n", p, alpha, bw);
+  check_all_reduce(g, "tree", Fidelity::macro, 2 * (p - 1) * alpha + 2 * kGiB / bw, "tree == 2(P-1)α + 2M/B");
+}
+
+void tree_four_nodes() {
+  ClusterGraph g = cluster(kData + "nodes1gpu.json", 4);
+  expect(binary_tree_parents(4) == std::vector<int>{-1, 2, 0, 2}, "tree 0 is 0 -> 2 -> {1, 3}");
+  expect(second_tree_parents(4) == std::vector<int>{1, 3, 1, -1}, "tree 1 (mirror) is 3 -> 1 -> {0, 2}");
+  const auto r01 = g.route(0, 1);
+  const double alpha = g.route_latency(r01), nic = g.route_bandwidth(r01);
+  bool uniform = true;
+  for (int a = 0; a < 4; ++a)
+    for (int b = 0; b < 4; ++b)
+      if (a != b) uniform = uniform && g.route_latency(g.route(a, b)) == alpha && g.route_bandwidth(g.route(a, b)) == nic;
+  std::printf("  α = %.9g s (4 hops), NIC %.9g B/s\n", alpha, nic);
+  expect(uniform && nic == 50e9, "every GPU pair: the same α, NIC-bound at 50 GB/s");
+  check_all_reduce(g, "tree", Fidelity::macro, 4 * alpha + 2 * kGiB / nic, "tree == 4α + 2M/B_nic");
+}
+
+// 2 nodes of the fattree fixture under one leaf: nothing is shared between the rails.
+struct TwoNodes {
+  ClusterGraph g = cluster(kData + "fattree.json", 2);
+  int gpus = g.gpus_per_node(), nodes = g.nodes();
+  double alpha_nv = g.route_latency(g.route(0, 1)), nv = g.route_bandwidth(g.route(0, 1));
+  double alpha_net = g.route_latency(g.route(gpus - 1, gpus)), nic = g.route_bandwidth(g.route(gpus - 1, gpus));
+  TwoNodes() {
+    std::printf("  %d nodes x %d GPUs; NVLink α %.9g s, %.9g B/s; across nodes α %.9g s, %.9g B/s\n", nodes, gpus,
+                alpha_nv, nv, alpha_net, nic);
+    expect(g.leaves().size() == 1 && nic == 50e9 && nv == 450e9, "one leaf, NIC 50 GB/s, NVLink 450 GB/s");
+  }
+};
+
+void hier_case(Fidelity fidelity) {
+  TwoNodes t;
+  const double G = t.gpus, N = t.nodes, M = 1 * kGiB;
+  const double want = 2 * (G - 1) * (t.alpha_nv + M / (G * t.nv)) + 2 * (N - 1) * (t.alpha_net + M / (G * N * t.nic));
+  check_all_reduce(t.g, "hier", fidelity, want, "hier == reduce-scatter + rail all-reduce + all-gather");
+}
+
+void ring_channels(Fidelity fidelity) {
+  TwoNodes t;
+  const double P = t.g.gpu_count(), M = 1 * kGiB;
+  const double want = 2 * (P - 1) * (t.alpha_net + M / (P * t.gpus * t.nic));
+  check_all_reduce(t.g, "ring", fidelity, want, "8-channel ring == 2(P-1)(α_net + M/(P·8·B_nic))");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Pipeline bubbles.
 
 void pipeline_bubble(const std::string& schedule) {
   const bool interleaved = schedule == "interleaved";
@@ -420,6 +512,12 @@ int main(int argc, char** argv) {
   else if (which == "contention_two_collectives_halve") contention();
   else if (which == "dual_root_socket_slower") dual_root();
   else if (which == "fat_tree_oversubscription") fat_tree();
+  else if (which == "tree_one_node_chain") tree_one_node();
+  else if (which == "tree_four_nodes") tree_four_nodes();
+  else if (which == "hier_sum_of_phases_macro") hier_case(Fidelity::macro);
+  else if (which == "hier_sum_of_phases_step") hier_case(Fidelity::step);
+  else if (which == "ring_channels_macro") ring_channels(Fidelity::macro);
+  else if (which == "ring_channels_step") ring_channels(Fidelity::step);
   else if (which == "pipeline_bubble_1f1b") pipeline_bubble("1f1b");
   else if (which == "pipeline_bubble_gpipe") pipeline_bubble("gpipe");
   else if (which == "pipeline_bubble_interleaved") pipeline_bubble("interleaved");

@@ -23,7 +23,7 @@ struct CollectivePoint {
 
 struct CollectiveBenchmark {
   OpKind op = OpKind::all_reduce;
-  std::string algorithm_choice = "auto";  // auto | ring | nvls
+  std::string algorithm_choice = "auto";  // auto | ring | tree | hier | nvls | direct
   Fidelity fidelity = Fidelity::macro;
   std::vector<double> sizes;  // bytes
 };

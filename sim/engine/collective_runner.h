@@ -1,11 +1,22 @@
 // CollectiveRunner: executes one rank's part of a collective inside a SimGrid actor, by the
 // algorithms and fidelity levels of collective_algorithms.h. All members of the group must call
-// it for the same collective in the same order (as NCCL requires). Rings are cached per group.
+// it for the same collective in the same order (as NCCL requires). Geometry is cached per group.
 // REQUIRES: a running SimGrid engine with the platform of `cluster` built; one runner shared by
 // all actors of the simulation.
+//
+// Algorithms: ring (NCCL channels, ring_geometry.h), tree (double binary tree over nodes with
+// intra-node chains, collective_trees.h), hier (intra-node reduce-scatter, per-rail inter-node
+// all-reduce, intra-node all-gather), nvls (in-switch reduction), direct (all-to-all). Tree and
+// hier apply to all-reduce (other operations run rings); hier needs the same number of members on
+// every node of a multi-node group (else rings). At `step` fidelity, tree runs as at `macro`
+// (one pipelined flow per tree edge): a chunk-level tree would need NCCL's slot flow control.
+// Channels of a ring whose edges share a route are sent as ONE message carrying all their bytes
+// when no other edge of the same collective touches that route's links (then equal sharing makes
+// it exact); concurrent traffic of other collectives sees one flow instead of several.
 #pragma once
 
 #include <map>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -13,24 +24,27 @@
 
 #include "cluster/cluster_graph.h"
 #include "engine/collective_algorithms.h"
+#include "engine/collective_trees.h"
 #include "scenario/collective_calibration.h"
 
 namespace stepsim {
 
-// Geometry of one ring: members in order, the worst hop latency, the slowest edge and the
-// lowest collective efficiency of the link kinds that limit its edges.
+// Geometry of one ring: members in order, the worst hop latency, the slowest edge, the lowest
+// collective efficiency of the link kinds that limit its edges, and the rate of its slowest edge
+// at that edge's own efficiency (min over edges of bandwidth × efficiency: a channel whose NIC
+// edge limits it runs at the NIC's efficiency, not at NVLink's).
 struct Ring {
   std::vector<int> members;
   double hop_latency = 0;
   double bandwidth = 0;
   double efficiency = 1;
+  double rate = 0;
 };
 
 class CollectiveRunner {
  public:
-  // `algorithm`: ring, nvls, or "auto" (ring) — with auto, an all-reduce inside one node on an
-  // NVSwitch of generation 3+ uses NVLS when NCCL's cost model (launch/hop latencies and rates of
-  // collectives.json) says it is faster, as NCCL's tuner does.
+  // `algorithm`: auto, ring, tree, hier, nvls or direct. With auto, NCCL's tuning model
+  // (collective_tuning.h) picks ring, tree or NVLS by size, node count and topology.
   CollectiveRunner(const ClusterGraph& cluster, const CollectiveCalibration& calibration, Fidelity fidelity,
                    std::string algorithm = "auto")
       : g_(cluster), cal_(calibration), fidelity_(fidelity), algorithm_(std::move(algorithm)) {}
@@ -48,23 +62,59 @@ class CollectiveRunner {
   const Ring& ring_of(const std::vector<int>& members, int tag);
   // α-β time of the collective on its rings (channels included), without flows.
   double analytic_time(OpKind kind, const std::vector<int>& members, double bytes, int tag);
+  // Tree all-reduce without flows: launch + critical path latency + static max link load.
+  double tree_analytic_time(const std::vector<int>& members, double bytes, int tag);
+  // Hierarchical all-reduce without flows: launch + the three phases, each its steps' worst hop
+  // latency plus its static max link load.
+  double hier_analytic_time(const std::vector<int>& members, double bytes);
   // NCCL runs one ring per channel; a group spanning several nodes with k members per node uses
   // k channels whose rings enter and leave each node through different GPUs (and so different
   // NICs), each carrying 1/k of the data. One ring otherwise.
   std::vector<std::vector<int>> channel_orders(const std::vector<int>& members) const;
 
  private:
+  struct TreeGeometry {
+    TreeSet trees;
+    std::map<int, int> position;  // rank -> position in trees.members
+    double path_latency = 0, edge_latency = 0, seconds_per_byte = 0;
+  };
+
   simgrid::s4u::Mailbox* mailbox(const std::string& tag, int rank);
   simgrid::s4u::BarrierPtr barrier(const std::vector<int>& members, int tag);
+  const TreeGeometry& tree_of(const std::vector<int>& members, int tag);
+  bool merge_channels(const std::vector<std::vector<int>>& orders, int ring_tag);
+  struct RingPeer {
+    int peer;
+    double bytes;  // per step on the wire (sends only)
+    int channel;   // the first channel on this edge: names the mailbox
+  };
+  // `rank`'s right neighbours (sends) or left neighbours (receives) over all channels, merged.
+  std::vector<RingPeer> ring_peers(const std::vector<std::vector<int>>& orders, int rank, double step_bytes,
+                                   int ring_tag, bool sends, double* worst_hop);
+  // One ring collective over `orders` (channels): `steps` rounds of `step_bytes` split over the
+  // channels (stepwise), or one flow per edge of steps · step_bytes plus the other steps' hop
+  // latencies (macro); then waits `tail_delay` more (the launch latency) in the same sleep.
+  size_t ring_pass(const std::vector<std::vector<int>>& orders, int rank, int steps, double step_bytes,
+                   bool stepwise, const std::string& box, int ring_tag, double tail_delay);
+  size_t run_ring(OpKind kind, const std::vector<int>& members, int rank, double bytes, int tag, bool stepwise);
+  size_t run_tree(const std::vector<int>& members, int rank, double bytes, int tag);
+  size_t run_hier(const std::vector<int>& members, int rank, double bytes, int tag, bool stepwise);
+  size_t run_nvls(const std::vector<int>& members, int rank, double bytes, int tag, Fidelity fidelity);
+  size_t run_all_to_all(const std::vector<int>& members, int rank, double bytes, int tag);
+  bool nvls_eligible(OpKind kind, const std::vector<int>& members) const;
+  double nvls_time(double bytes, const Ring& ring) const;
+  Algorithm auto_choice(OpKind kind, const std::vector<int>& members, double bytes, int tag);
 
   const ClusterGraph& g_;
   const CollectiveCalibration& cal_;
   Fidelity fidelity_;
   std::string algorithm_;
-  bool nvls_eligible(OpKind kind, const std::vector<int>& members) const;
-  double nvls_time(double bytes, const Ring& ring) const;
   std::map<std::pair<int, long long>, Ring> rings_;
   std::map<std::pair<int, long long>, simgrid::s4u::BarrierPtr> barriers_;
+  std::map<std::pair<int, long long>, TreeGeometry> trees_;
+  std::map<std::pair<int, long long>, bool> merge_;
+  std::map<long long, std::pair<double, double>> hier_;  // members key -> (latency, seconds per byte)
+  std::map<std::tuple<int, long long, int, double>, Algorithm> choices_;
 };
 
 }  // namespace stepsim

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "engine/collective_algorithms.h"
+#include "engine/collective_trees.h"
 #include "engine/ring_geometry.h"
 
 namespace stepsim {
@@ -87,9 +88,44 @@ const FoldedCollectives::Geometry& FoldedCollectives::geometry(Group group, int 
   return cache_.emplace(key, geo).first->second;
 }
 
+const FoldedCollectives::StaticForm& FoldedCollectives::static_form(Algorithm a, Group group, int stage) {
+  auto key = std::make_tuple(static_cast<int>(a), static_cast<int>(group), stage);
+  auto it = forms_.find(key);
+  if (it != forms_.end()) return it->second;
+  const ParallelLayout& L = w_.layout;
+  StaticForm form;
+  std::vector<Transfer> flows;
+  HierPhases all;
+  for (int cp = 0; cp < L.cp(); ++cp)
+    for (int tp = 0; tp < L.tp(); ++tp) {
+      const std::vector<int> members = L.group_members(group, L.rank_of({tp, cp, 0, stage}));
+      if (a == Algorithm::tree) {
+        const TreeSet trees = double_binary_trees(members, g_.gpus_per_node());
+        form.latency = std::max(form.latency, tree_path_latency(g_, trees));
+        const auto t = tree_transfers(trees, 1.0);
+        flows.insert(flows.end(), t.begin(), t.end());
+      } else {
+        HierPhases h = hier_phases(members, g_.gpus_per_node(), 1.0);
+        all.intra_steps = h.intra_steps, all.rail_steps = h.rail_steps;
+        all.intra.insert(all.intra.end(), h.intra.begin(), h.intra.end());
+        all.rails.insert(all.rails.end(), h.rails.begin(), h.rails.end());
+      }
+    }
+  if (a == Algorithm::tree) form.per_byte = max_link_seconds(g_, cal_, flows);
+  else form.latency = hier_latency(g_, all), form.per_byte = hier_load_seconds(g_, cal_, all);
+  return forms_.emplace(key, form).first->second;
+}
+
 double FoldedCollectives::seconds(OpKind kind, Group group, int rank, double bytes) {
   const Geometry& geo = geometry(group, w_.layout.coordinates(rank).pp, rank);
   if (geo.members < 2 || bytes <= 0) return 0;
+  if (choose_) {
+    const Algorithm a = choose_(kind, w_.layout.group_members(group, rank), bytes, static_cast<int>(group));
+    if (a == Algorithm::tree || a == Algorithm::hierarchical) {
+      const StaticForm& f = static_form(a, group, w_.layout.coordinates(rank).pp);
+      return cal_.launch_latency + f.latency + f.per_byte * bytes;
+    }
+  }
   const int steps = ring_steps(kind, geo.members);
   return cal_.launch_latency + steps * geo.hop_latency +
          ring_edge_bytes(kind, geo.members, bytes) / geo.channels / geo.flow_rate;

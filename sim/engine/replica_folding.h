@@ -7,11 +7,14 @@
 // SimGrid-free.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <tuple>
 #include <string>
 #include <vector>
 
 #include "cluster/cluster_graph.h"
+#include "engine/collective_algorithms.h"
 #include "scenario/collective_calibration.h"
 #include "workload/program_builder.h"
 
@@ -28,13 +31,24 @@ FoldingDecision decide_folding(const Workload& w, const ClusterGraph& g);
 
 // Time of one data-parallel collective of `group` around `rank`, all DP groups of the rank's
 // stage running at once: launch latency, every step's worst hop latency, and the edge bytes at
-// the slowest flow's fair share. Cached per (group, stage, kind).
+// the slowest flow's fair share. Cached per (group, stage, kind). With a chooser (the engine's
+// algorithm choice) an all-reduce run as a tree or hierarchically is timed by that algorithm's
+// static form over all concurrent groups of the stage: launch + critical-path latency + the max
+// link load of all their transfers (collective_trees.h).
 class FoldedCollectives {
  public:
-  FoldedCollectives(const Workload& w, const ClusterGraph& g, const CollectiveCalibration& c) : w_(w), g_(g), cal_(c) {}
+  using Chooser = std::function<Algorithm(OpKind kind, const std::vector<int>& members, double bytes, int tag)>;
+  FoldedCollectives(const Workload& w, const ClusterGraph& g, const CollectiveCalibration& c, Chooser choose = {})
+      : w_(w), g_(g), cal_(c), choose_(std::move(choose)) {}
   double seconds(OpKind kind, Group group, int rank, double bytes);
 
  private:
+  struct StaticForm {  // seconds = latency + per_byte · bytes (launch excluded)
+    double latency = 0, per_byte = 0;
+  };
+  const StaticForm& static_form(Algorithm a, Group group, int stage);
+  std::map<std::tuple<int, int, int>, StaticForm> forms_;
+
   struct Geometry {
     double channels = 1, hop_latency = 0, flow_rate = 0;
     int members = 0;
@@ -44,6 +58,7 @@ class FoldedCollectives {
   const Workload& w_;
   const ClusterGraph& g_;
   const CollectiveCalibration& cal_;
+  Chooser choose_;
   std::map<std::pair<int, int>, Geometry> cache_;
 };
 

@@ -6,6 +6,39 @@
 
 namespace stepsim {
 
+namespace {
+
+AlgorithmLatency read_latency(FieldReader& parent, const std::string& key) {
+  AlgorithmLatency a;
+  parent.require(key);
+  if (const Json* o = parent.object_member(key)) {
+    FieldReader r(parent.document(), *o, parent.path_of(key), parent.diagnostics());
+    a.base = r.required_number("base_us", 0, 1e6) * 1e-6;
+    a.nvlink = r.required_number("nvlink_us", 0, 1e6) * 1e-6;
+    a.pcie = r.required_number("pcie_us", 0, 1e6) * 1e-6;
+    a.net = r.required_number("net_us", 0, 1e6) * 1e-6;
+    r.finish();
+  }
+  return a;
+}
+
+NcclTuning read_tuning(FieldReader& parent) {
+  NcclTuning t;
+  parent.require("nccl_tuning");
+  if (const Json* o = parent.object_member("nccl_tuning")) {
+    FieldReader r(parent.document(), *o, "nccl_tuning", parent.diagnostics());
+    t.ring = read_latency(r, "ring");
+    t.tree = read_latency(r, "tree");
+    t.net_overhead = r.required_number("net_overhead_us", 0, 1e6) * 1e-6;
+    t.ring_multinode_factor = r.required_number("ring_multinode_latency_factor", 1, 10);
+    t.tree_bandwidth_factor = r.required_number("tree_bandwidth_factor", 0.01, 1);
+    r.finish();
+  }
+  return t;
+}
+
+}  // namespace
+
 double CollectiveCalibration::efficiency(const std::string& link_kind) const {
   auto it = link_efficiency.find(link_kind);
   return it == link_efficiency.end() ? 1.0 : it->second;
@@ -25,6 +58,7 @@ Result<CollectiveCalibration> parse_collective_calibration(const JsonDocument& d
   c.launch_latency = r.required_number("launch_latency_us", 0, 1e6) * 1e-6;
   c.nvls_algbw_fraction = r.required_number("nvls_algbw_fraction", 0.01, 1.0);
   c.nvls_latency = r.required_number("nvls_latency_us", 0, 1e6) * 1e-6;
+  c.tuning = read_tuning(r);
   const auto sources = read_sources(r);
   r.finish();
   if (diags.ok()) check_citations(doc, doc.root, "", sources, {"sources"}, diags);

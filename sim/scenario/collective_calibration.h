@@ -1,7 +1,7 @@
 // CollectiveCalibration: how NCCL-like collectives use links (topologies/framework/
 // collectives.json): the fraction of a link's rate a large collective achieves per link kind,
-// the launch latency of one collective and NVLS (in-switch reduction) rate and latency. Every
-// number is cited; unknown keys are errors.
+// the launch latency of one collective, NVLS (in-switch reduction) rate and latency, and NCCL's
+// tuning-model latencies (docs/reference/hardware.md §3d) that the `auto` algorithm choice uses.
 #pragma once
 
 #include <map>
@@ -11,11 +11,25 @@
 
 namespace stepsim {
 
+// NCCL tuning model latencies of one algorithm with the Simple protocol, in seconds: the base
+// latency and the per-step hardware latency over NVLink, PCIe and the network.
+struct AlgorithmLatency {
+  double base = 0, nvlink = 0, pcie = 0, net = 0;
+};
+
+struct NcclTuning {
+  AlgorithmLatency ring, tree;
+  double net_overhead = 0;            // s; a multi-node ring's intra-node step is at least 3x this (Simple)
+  double ring_multinode_factor = 1;   // multi-node Ring/Simple latency multiplier ("plateau")
+  double tree_bandwidth_factor = 1;   // tree bus bandwidth as a fraction of the link rate (NCCL: 0.92)
+};
+
 struct CollectiveCalibration {
   std::map<std::string, double> link_efficiency;  // link kind -> fraction of its rate
   double launch_latency = 0;                        // seconds per collective
   double nvls_algbw_fraction = 0;  // NVLS all-reduce algbw as a fraction of the per-GPU NVLink rate
   double nvls_latency = 0;         // seconds
+  NcclTuning tuning;
   double efficiency(const std::string& link_kind) const;  // 1 for kinds not listed
 };
 

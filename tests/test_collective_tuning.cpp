@@ -1,0 +1,135 @@
+// Tree geometry (NCCL's double binary tree), the hierarchical phases, the calibration file's
+// NCCL tuning constants and the NCCL-like algorithm choice, against hand-computed values.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "engine/collective_trees.h"
+#include "engine/collective_tuning.h"
+#include "scenario/collective_calibration.h"
+#include "scenario/data_dirs.h"
+
+using namespace stepsim;
+
+TEST_CASE("binary tree and its mirror match NCCL's 12-rank picture (src/graph/trees.cc)", "[collectives]") {
+  // 0 -> 8 -> {4, 10}; 4 -> {2, 6}; 10 -> {9, 11}; 2 -> {1, 3}; 6 -> {5, 7}.
+  CHECK(binary_tree_parents(12) == std::vector<int>{-1, 2, 4, 2, 8, 6, 4, 6, 0, 10, 8, 10});
+  // Mirror: 11 -> 3 -> {1, 7}; 1 -> {0, 2}; 7 -> {5, 9}; 5 -> {4, 6}; 9 -> {8, 10}.
+  CHECK(second_tree_parents(12) == std::vector<int>{1, 3, 1, 11, 5, 7, 5, 3, 9, 7, 9, -1});
+}
+
+TEST_CASE("odd rank counts shift the second tree by one (NCCL's 13-rank picture)", "[collectives]") {
+  // Tree 0: 0 -> 8 -> {4, 12}; tree 1 = tree 0 + 1: 1 -> 9 -> {5, 0}; 5 -> {3, 7}; 0 -> {11}.
+  const std::vector<int> first = binary_tree_parents(13), second = second_tree_parents(13);
+  CHECK(first[8] == 0);
+  CHECK(first[4] == 8);
+  CHECK(first[12] == 8);
+  CHECK(second[1] == -1);
+  CHECK(second[9] == 1);
+  CHECK(second[5] == 9);
+  CHECK(second[0] == 9);
+  CHECK(second[3] == 5);
+  CHECK(second[7] == 5);
+  CHECK(second[11] == 0);
+  CHECK(second[12] == 11);
+}
+
+TEST_CASE("double binary trees: one channel per local GPU, chains inside the node", "[collectives]") {
+  // 2 nodes x 2 GPUs (ranks 0,1 | 2,3): 2 channels x 2 trees.
+  const TreeSet t = double_binary_trees({0, 1, 2, 3}, 2);
+  REQUIRE(t.channels == 2);
+  REQUIRE(t.parent.size() == 4);
+  // Channel 0, tree 0: node 0 is the root, its chain 0 -> 1; node 1's head (rank 2) under rank 0.
+  CHECK(t.parent[0] == std::vector<int>{-1, 0, 0, 2});
+  // Channel 0, tree 1 (mirror: node 1 is the root; chains reversed, same heads).
+  CHECK(t.parent[1] == std::vector<int>{2, 0, -1, 2});
+  // Channel 1, tree 0: heads are the second GPUs (ranks 1 and 3).
+  CHECK(t.parent[2] == std::vector<int>{1, -1, 3, 1});
+  // Every tree edge carries M / 4 each way: 3 edges x 2 directions x 4 trees.
+  const auto flows = tree_transfers(t, 8.0);
+  CHECK(flows.size() == 24);
+  for (const Transfer& f : flows) CHECK(f.bytes == 2.0);
+}
+
+TEST_CASE("hierarchical phases: reduce-scatter rings per node, all-reduce rings per rail", "[collectives]") {
+  const HierPhases h = hier_phases({0, 1, 2, 3, 4, 5}, 3, 6.0);  // 2 nodes x 3 GPUs
+  CHECK(h.intra_steps == 2);
+  CHECK(h.rail_steps == 2);
+  CHECK(h.intra.size() == 6);  // two rings of 3 edges
+  for (const Transfer& f : h.intra) CHECK(f.bytes == Approx(2 * 6.0 / 3));  // (L-1)/L · M
+  CHECK(h.rails.size() == 6);  // three rails, each a ring of 2 (both directions)
+  for (const Transfer& f : h.rails) CHECK(f.bytes == Approx(2.0 * 1 / 2 * (6.0 / 3)));  // 2(N-1)/N · M/L
+  CHECK(h.rails[0].from == 0);
+  CHECK(h.rails[0].to == 3);
+}
+
+namespace {
+CollectiveCalibration shipped() {
+  auto c = load_collective_calibration();
+  REQUIRE(c.ok());
+  return c.value();
+}
+}  // namespace
+
+TEST_CASE("collectives.json carries NCCL's Simple-protocol tuning constants (hardware.md §3d)", "[collectives]") {
+  const CollectiveCalibration c = shipped();
+  CHECK(c.tuning.ring.base == Approx(8.4e-6));
+  CHECK(c.tuning.ring.nvlink == Approx(3.4e-6));
+  CHECK(c.tuning.ring.pcie == Approx(5.7e-6));
+  CHECK(c.tuning.ring.net == Approx(14e-6));
+  CHECK(c.tuning.tree.base == Approx(8.4e-6));
+  CHECK(c.tuning.tree.nvlink == Approx(4e-6));
+  CHECK(c.tuning.tree.net == Approx(14e-6));
+  CHECK(c.tuning.ring_multinode_factor == Approx(1.4));
+  CHECK(c.tuning.tree_bandwidth_factor == Approx(0.92));
+}
+
+TEST_CASE("an unknown key under nccl_tuning is an error naming its path", "[collectives]") {
+  std::ifstream in(data_root() + "/topologies/framework/collectives.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string s = text.str();
+  const auto at = s.find("\"net_overhead_us\"");
+  REQUIRE(at != std::string::npos);
+  s.insert(at, "\"tree_bandwith_factor\": 0.9, ");
+  auto doc = parse_json_text(s, "collectives.json");
+  REQUIRE(doc.ok());
+  auto parsed = parse_collective_calibration(doc.value());
+  REQUIRE_FALSE(parsed.ok());
+  CHECK(parsed.errors().to_string().find("nccl_tuning.tree_bandwith_factor") != std::string::npos);
+}
+
+TEST_CASE("NCCL latency model by hand: 2 nodes x 8 GPUs on NVLink", "[collectives]") {
+  const CollectiveCalibration c = shipped();
+  TuningInputs in;
+  in.ranks = 16, in.nodes = 2, in.per_node = 8, in.nvlink_inside = true;
+  // Ring: (base + (2(n-1) - 2(N-1))·intra + 2(N-1)·net) x 1.4, intra = max(3.4, 3 x 1) us.
+  CHECK(nccl_ring_latency(c, in) == Approx((8.4 + 28 * 3.4 + 2 * 14.0) * 1.4 * 1e-6));
+  // Tree: base + 2((ppn-1)·intra + log2(N)·net).
+  CHECK(nccl_tree_latency(c, in) == Approx((8.4 + 2 * (7 * 4.0 + 1 * 14.0)) * 1e-6));
+  // Equal bandwidth times: small messages go to the tree (lower latency), large ones to the ring
+  // (the tree's bandwidth is x0.92).
+  in.ring_seconds = in.tree_seconds = 10e-6;
+  CHECK(nccl_choice(c, in).algorithm == Algorithm::tree);
+  in.ring_seconds = in.tree_seconds = 10e-3;
+  CHECK(nccl_choice(c, in).algorithm == Algorithm::ring);
+}
+
+TEST_CASE("NCCL choice inside one NVSwitch node: NVLS when its rate wins, never tree for equal rates", "[collectives]") {
+  const CollectiveCalibration c = shipped();
+  TuningInputs in;
+  in.ranks = 8, in.nodes = 1, in.per_node = 8;
+  CHECK(nccl_ring_latency(c, in) == Approx((8.4 + 14 * 3.4) * 1e-6));
+  in.ring_seconds = in.tree_seconds = 1e-3;
+  in.nvls_seconds = 0.8e-3;
+  const TuningChoice choice = nccl_choice(c, in);
+  CHECK(choice.algorithm == Algorithm::nvls);
+  CHECK(choice.nvls == Approx(25e-6 + 0.8e-3));
+  in.nvls_seconds = -1;
+  CHECK(nccl_choice(c, in).algorithm == Algorithm::ring);
+  in.kind = OpKind::all_gather;  // tree and NVLS are all-reduce algorithms
+  in.nvls_seconds = 0;
+  in.tree_seconds = 0;
+  CHECK(nccl_choice(c, in).algorithm == Algorithm::ring);
+}
