@@ -10,7 +10,9 @@ mode="${1:-run}"
 case "$mode" in run|test|build) ;; *) echo "usage: tools/setup.sh [run|test|build]" >&2; exit 2 ;; esac
 
 packages=(build-essential cmake ninja-build pkg-config libsimgrid-dev libboost-graph-dev nlohmann-json3-dev
-          catch2 libfmt-dev libcli11-dev python3)
+          catch2 libfmt-dev libcli11-dev zlib1g-dev python3)
+# The browser test of `stepsim compare --html` (tests/compare_html_browser.sh) needs headless Chromium.
+[ "$mode" = test ] && packages+=(chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,12 +7,15 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli/trace_outputs.h"
+#include "report/report_csv.h"
 #include "report/step_report.h"
 #include "report/units.h"
 #include "scenario/data_dirs.h"
 #include "scenario/efficiency_spec.h"
 #include "scenario/file_kind.h"
 #include "scenario/scenario.h"
+#include "scenario/sweep_spec.h"
 #include "workload/model_math.h"
 #include "workload/model_state_memory.h"
 #include "workload/op_costs.h"
@@ -41,6 +44,7 @@ int run_command(const RunOptions& options) {
     if (o.ok()) overrides.push_back(o.value());
     else usage.append(o.errors());
   }
+  if (options.json && options.csv) usage.add({"", 0, "", "--json and --csv both choose the output format", "give one of them"});
   if (!usage.ok()) {
     print_errors(usage);
     return kExitBadInput;
@@ -52,6 +56,11 @@ int run_command(const RunOptions& options) {
     return kExitBadInput;
   }
   const Scenario& s = scenario.value();
+  auto trace_request = parse_trace_request(options, s);
+  if (!trace_request.ok()) {
+    print_errors(trace_request.errors());
+    return kExitBadInput;
+  }
   auto overheads = load_memory_overheads();
   if (!overheads.ok()) {
     print_errors(overheads.errors());
@@ -64,9 +73,10 @@ int run_command(const RunOptions& options) {
     return kExitBadInput;
   }
   WorkloadFacts facts{evaluate_memory(s, workload, overheads.value(), /*suggest=*/true), summarize_compute(workload), 0,
-                      std::nullopt};
+                      std::nullopt, std::nullopt};
   facts.peak_global_rank = workload.layout.rank_of({0, 0, 0, facts.memory.worst.pipeline_rank});
-  if (!options.no_engine) {
+  const bool skip_engine = options.no_engine || (options.skip_engine_on_oom && (facts.memory.oom || facts.memory.host_oom));
+  if (!skip_engine) {
     auto cluster = ClusterGraph::build(s.topology, s.gpu, s.nodes);
     auto calibration = load_collective_calibration();
     if (!cluster.ok() || !calibration.ok()) {
@@ -78,15 +88,18 @@ int run_command(const RunOptions& options) {
     step_options.record_all_ranks = s.total_gpus() <= 1024;
     step_options.fold_replicas = s.simulation.fold_replicas;
     step_options.algorithm = s.simulation.collective_algorithm;
+    step_options.extra_recorded_ranks = trace_request.value().ranks;
     auto step = simulate_step(s, workload, cluster.value(), calibration.value(), step_options);
     if (!step.ok()) {
       print_errors(step.errors());
       return kExitInternal;
     }
     facts.step = std::move(step.value());
+    facts.critical_path = find_critical_path(workload, *facts.step, &cluster.value());
   }
   const auto report = report_json(s, facts);
   if (options.json) std::cout << report.dump(2) << "\n";
+  else if (options.csv) std::cout << csv_header() << "\n" << csv_row(nlohmann::json(report)) << "\n";
   else std::cout << report_text(s, facts);
   if (!s.outputs.report_json.empty()) {
     std::ofstream out(s.outputs.report_json);
@@ -95,6 +108,13 @@ int run_command(const RunOptions& options) {
       return kExitBadInput;
     }
     out << report.dump(2) << "\n";
+  }
+  if (!facts.step && trace_request.value().wanted)
+    std::cerr << "note: no trace or timeline written: the simulation was skipped (out of memory with --skip-engine-on-oom)\n";
+  if (facts.step) {
+    const int traced = write_trace_outputs(options, trace_request.value(), s, workload, overheads.value(), *facts.step,
+                                           facts.critical_path.value_or(CriticalPath{}));
+    if (traced != kExitOk) return traced;
   }
   if (options.fail_on_oom && (facts.memory.oom || facts.memory.host_oom)) return kExitOom;
   return kExitOk;
@@ -105,8 +125,9 @@ int check_command(const std::vector<std::string>& files, bool all_shipped) {
   if (all_shipped) {
     for (CatalogKind k : {CatalogKind::gpus, CatalogKind::models, CatalogKind::topologies, CatalogKind::scenarios})
       for (const auto& f : catalog_files(k)) targets.push_back(f);
+    for (const auto& f : sweep_spec_files()) targets.push_back(f);  // scenarios/sweeps/
     for (const auto& family : efficiency_families()) targets.push_back(efficiency_dir() + "/" + family + ".json");
-    for (const char* f : {"collectives.json", "memory-overheads.json"})
+    for (const char* f : {"collectives.json", "memory-overheads.json", "cost-defaults.json"})
       targets.push_back(data_root() + "/topologies/framework/" + f);
   }
   if (targets.empty()) {
@@ -142,6 +163,10 @@ nlohmann::ordered_json describe_gpu(const GpuSpec& g) {
     j["dense_tflops"][to_string(p)] = f ? nlohmann::ordered_json(*f / 1e12) : nlohmann::ordered_json(nullptr);
   }
   j["tdp_w"] = g.tdp_w;
+  if (g.has_idle_w) j["idle_w"] = g.idle_w;
+  j["prices"] = nlohmann::ordered_json::array();  // the first of each kind is the one the cost model uses
+  for (const GpuPrice& p : g.prices)
+    j["prices"].push_back({{"kind", p.kind}, {"usd", p.usd}, {"date", p.date}, {"provider", p.provider}});
   j["nvlink"] = g.nvlink ? nlohmann::ordered_json(g.nvlink->scope) : nlohmann::ordered_json(nullptr);
   return j;
 }
@@ -183,10 +208,17 @@ std::string text_line(CatalogKind kind, const nlohmann::ordered_json& j) {
         const auto& v = j["dense_tflops"][p];
         return v.is_null() ? std::string("-") : fmt::format("{:.0f}", v.get<double>());
       };
-      return fmt::format("  {:<32} {:>5.0f} GB {:<8} {:>6.0f} GB/s  bf16 {:>5}  fp8 {:>5}  fp4 {:>5} TFLOPS  {:>5.0f} W",
+      auto price = [&](const char* kind, const char* format) {  // the catalog's first price of that kind
+        for (const auto& p : j["prices"])
+          if (p["kind"] == kind) return fmt::format(fmt::runtime(format), p["usd"].get<double>());
+        return std::string("-");
+      };
+      return fmt::format("  {:<32} {:>5.0f} GB {:<8} {:>6.0f} GB/s  bf16 {:>5}  fp8 {:>5}  fp4 {:>5} TFLOPS  {:>5.0f} W"
+                         "  {:>10}  {:>13}",
                          j["id"].get<std::string>(), j["memory_gb"].get<double>(), j["memory_type"].get<std::string>(),
                          j["memory_bandwidth_gbps"].get<double>(), tf("bf16"), tf("fp8"), tf("fp4"),
-                         j["tdp_w"].get<double>());
+                         j["tdp_w"].get<double>(), price("purchase", "buy ${:.0f}"),
+                         price("cloud_gpu_hour", "cloud ${:.2f}/h"));
     }
     case CatalogKind::models:
       return fmt::format("  {:<28} {:<6} {:>4} layers  hidden {:>6}  {} parameters{}", j["id"].get<std::string>(),
@@ -312,10 +344,6 @@ int collective_command(const CollectiveOptions& o) {
   }
   CollectiveBenchmark bench;
   bench.op = collective_kind(o.op);
-  if (o.algo != "auto" && o.algo != "ring" && o.algo != "nvls") {
-    std::cerr << "error: --algo " << o.algo << ": only auto, ring and nvls are implemented (tree, hier and direct are not yet)\n";
-    return kExitBadInput;
-  }
   bench.algorithm_choice = o.algo;
   bench.fidelity = parse_fidelity(o.fidelity);
   for (double b = *min_bytes; b <= *max_bytes * (1 + 1e-9); b *= o.factor) bench.sizes.push_back(b);

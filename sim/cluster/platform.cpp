@@ -76,7 +76,7 @@ class Builder {
       bandwidth += g_.links()[leaf.uplink].bandwidth;
       latency = g_.links()[leaf.uplink].latency;
     }
-    auto* d = root->create_split_duplex_link(fmt::format("fabric.group{}.uplink", group), bandwidth);
+    auto* d = root->create_split_duplex_link(fmt::format("fabric.group{}.rails--fabric.spine", group), bandwidth);
     d->set_latency(latency)->seal();
     return sg4::LinkInRoute(d, Direction::UP);
   }

@@ -20,6 +20,9 @@
 //     uplink of its rail: traffic that stays on one leaf is exact; traffic between groups crosses
 //     one aggregate link per group (the sum of its rails' uplinks; exact latency, pooled
 //     bandwidth); traffic between rails inside a group skips the spine. `approximation` says so.
+// Link names: "<from vertex>--<to vertex>" for the duplex pair of graph link 2k (its halves are
+// "..._UP" = from->to and "..._DOWN" = to->from); the rail aggregate is
+// "fabric.group<g>.rails--fabric.spine". LinkSampler::readable_name turns a half into "from->to".
 #pragma once
 
 #include <simgrid/forward.h>

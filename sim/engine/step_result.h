@@ -30,9 +30,11 @@ struct Breakdown {
 };
 
 // Traffic one simulated link carried during the step (SimGrid link-load plugin), and its
-// utilization over time for trace counter tracks. Only links that carried traffic are listed.
+// utilization over time for trace counter tracks. Only links that carried traffic are listed;
+// transfers timed without flows (analytic fidelity, exclusive tensor-parallel rings, folded
+// replica collectives) carry none.
 struct LinkUsage {
-  std::string name;          // SimGrid link name (cluster/platform.cpp names them)
+  std::string name;          // "from->to" like ClusterGraph links ("n0.gpu0->n0.nvswitch"), engine/link_usage.h
   double bandwidth = 0;      // bytes/s
   double bytes = 0;          // carried during the step
   double busy_fraction = 0;  // bytes / (bandwidth × step time)
@@ -51,6 +53,10 @@ struct StepResult {
   int simulated_ranks = 0;
   std::string folding;  // how replicas were folded, or why they were not (empty when not asked)
   std::vector<LinkUsage> links;  // sorted by name
+  // Joules every GPU of the cluster drew during the step (SimGrid host energy plugin: the
+  // scenario's cost.gpu_load_w while a kernel runs, cost.gpu_idle_w otherwise). With folded
+  // replicas: the simulated GPUs' energy × gpus / simulated_ranks.
+  double gpu_energy_j = 0;
 };
 
 }  // namespace stepsim

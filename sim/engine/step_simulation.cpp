@@ -1,6 +1,7 @@
 #include "engine/step_simulation.h"
 
 #include <fmt/format.h>
+#include <simgrid/plugins/energy.h>
 #include <simgrid/s4u.hpp>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include "cluster/platform.h"
 #include "engine/collective_runner.h"
 #include "engine/replica_folding.h"
+#include "engine/link_usage.h"
 #include "engine/simgrid_config.h"
 
 namespace sg4 = simgrid::s4u;
@@ -35,7 +37,9 @@ struct RankState {
   std::vector<uint8_t> done;
   sg4::MutexPtr mutex;
   sg4::ConditionVariablePtr changed;
-  std::vector<sg4::CommPtr> pending;
+  // Sends posted by each stream's actor, awaited by that actor alone at its end: another
+  // stream's actor may still be posting while one waits.
+  std::array<std::vector<sg4::CommPtr>, kStreamCount> pending;
   bool recorded = false;
 };
 
@@ -48,6 +52,8 @@ class Replay {
   StepResult run() {
     SimgridArguments args;
     sg4::Engine engine(args.argc(), args.argv());
+    sg_host_energy_plugin_init();  // before the hosts exist: it reads their wattage when they are sealed
+    LinkSampler::enable_plugin();  // before any link exists
     platform_ = build_platform(g_);
     if (!platform_.approximation.empty()) result_.algorithm_note = platform_.approximation;
     collectives_ = std::make_unique<CollectiveRunner>(g_, cal_, options_.fidelity, options_.algorithm);
@@ -57,7 +63,11 @@ class Replay {
     if (options_.fold_replicas) {
       const FoldingDecision decision = decide_folding(w_, g_);
       result_.folding = decision.reason;
-      if (decision.folded) folded_ = std::make_unique<FoldedCollectives>(w_, g_, cal_);
+      if (decision.folded)
+        folded_ = std::make_unique<FoldedCollectives>(
+            w_, g_, cal_, [this](OpKind k, const std::vector<int>& m, double b, int tag) {
+              return collectives_->choose(k, m, b, tag);
+            });
     }
     ranks_.resize(static_cast<size_t>(world));
     for (int r = 0; r < world; ++r) {
@@ -69,7 +79,8 @@ class Replay {
       st.mutex = sg4::Mutex::create();
       st.changed = sg4::ConditionVariable::create();
       RankCoordinates c = w_.layout.coordinates(r);
-      st.recorded = options_.record_all_ranks || (c.tp == 0 && c.cp == 0 && c.dp == 0);
+      st.recorded = options_.record_all_ranks || (c.tp == 0 && c.cp == 0 && c.dp == 0) ||
+                    std::count(options_.extra_recorded_ranks.begin(), options_.extra_recorded_ranks.end(), r) > 0;
       if (st.recorded) result_.recorded_ranks.push_back(r);
       for (int stream = 0; stream < kStreamCount; ++stream) {
         if (streams_[static_cast<size_t>(c.pp)][static_cast<size_t>(stream)].empty()) continue;
@@ -78,14 +89,39 @@ class Replay {
                            [this, r, stream] { run_stream(r, static_cast<Stream>(stream)); });
       }
     }
+    link_sampler_.start(platform_.gpus[0], longest_stage_compute());
     engine.run();
     result_.step_time = sg4::Engine::get_clock();
+    result_.gpu_energy_j = gpu_energy();
+    result_.links = link_sampler_.finish(result_.step_time);
     return std::move(result_);
   }
 
  private:
   const RankProgram& program_of(int rank) const {
     return w_.stages[static_cast<size_t>(w_.layout.coordinates(rank).pp)];
+  }
+
+  // A lower bound of the step time, which sets the link sampling period.
+  double longest_stage_compute() const {
+    double longest = 0;
+    for (const RankProgram& p : w_.stages) {
+      double sum = 0;
+      for (const Op& op : p.ops)
+        if (!is_communication(op.kind)) sum += op.seconds;
+      longest = std::max(longest, sum);
+    }
+    return longest;
+  }
+
+  // Energy of the simulated GPUs up to now, scaled to the whole cluster when replicas were
+  // folded (the hosts of unsimulated replicas sat idle and are not counted).
+  double gpu_energy() const {
+    double joules = 0;
+    for (size_t r = 0; r < ranks_.size(); ++r)
+      if (ranks_[r].mutex) joules += sg_host_get_consumed_energy(platform_.gpus[r]);
+    const int world = w_.layout.world_size();
+    return result_.simulated_ranks > 0 ? joules * world / result_.simulated_ranks : 0.0;
   }
 
   // Per stage: each stream's ops, which ops wait for another stream (cross_deps) and which
@@ -148,8 +184,9 @@ class Replay {
       st.done[first] = 1;
       finish(st, stage, first);
     }
-    for (auto& comm : st.pending) comm->wait();
-    st.pending.clear();
+    std::vector<sg4::CommPtr>& posted = st.pending[static_cast<size_t>(stream)];
+    for (auto& comm : posted) comm->wait();
+    posted.clear();
   }
 
   void finish(RankState& st, size_t stage, uint32_t op) {
@@ -185,7 +222,8 @@ class Replay {
     auto peers = w_.layout.group_members(op.group, rank);
     if (peers.empty()) return;
     const std::string tag = op.phase == Phase::forward ? "pf" : "pb";
-    ranks_[static_cast<size_t>(rank)].pending.push_back(collectives_->send(rank, peers[0], op.bytes, tag));
+    ranks_[static_cast<size_t>(rank)].pending[static_cast<size_t>(op.stream)].push_back(
+        collectives_->send(rank, peers[0], op.bytes, tag));
     ++result_.comms;
   }
 
@@ -246,6 +284,7 @@ class Replay {
   const CollectiveCalibration& cal_;
   StepOptions options_;
   Platform platform_;
+  LinkSampler link_sampler_;
   std::vector<std::array<std::vector<uint32_t>, kStreamCount>> streams_;
   std::vector<std::vector<std::vector<uint32_t>>> cross_deps_;
   std::vector<std::vector<uint8_t>> needed_elsewhere_;

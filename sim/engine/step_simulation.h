@@ -21,6 +21,7 @@ namespace stepsim {
 struct StepOptions {
   Fidelity fidelity = Fidelity::macro;
   bool record_all_ranks = true;  // false: record one rank per pipeline stage (large clusters)
+  std::vector<int> extra_recorded_ranks;  // also record these (trace ranks chosen on a large cluster)
   bool fold_replicas = false;
   std::string algorithm = "auto";  // scenario simulation.collective_algorithm    // simulate data-parallel replica 0 only, when the route check allows it
 };

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "report/cost_energy.h"
+#include "report/bottlenecks.h"
 #include "report/units.h"
 #include "workload/model_math.h"
 #include "workload/model_state_memory.h"
@@ -60,10 +62,14 @@ OJson memory_json(const Scenario& s, const StaticFigures& f, const WorkloadFacts
     by_category[to_string(static_cast<MemCategory>(c))] = v.worst.at_peak[static_cast<size_t>(c)];
   OJson fixes = OJson::array();
   for (const MemoryFix& fix : v.fixes)
-    fixes.push_back({{"change", fix.description}, {"set", fix.overrides}, {"peak_bytes", fix.peak_device_bytes}});
+    fixes.push_back({{"change", fix.description},
+                     {"set", fix.overrides},
+                     {"peak_bytes", fix.peak_device_bytes},
+                     {"required_bytes", fix.required_bytes}});
   OJson j{{"capacity_bytes", v.capacity_bytes},
           {"peak_bytes", v.worst.peak_device_bytes},
           {"peak_reserved_bytes", v.worst.peak_reserved_bytes},
+          {"required_bytes", v.worst.required_bytes},
           {"first_step_peak_bytes", v.worst.first_step_peak_device_bytes},
           {"peak_rank", w.peak_global_rank},
           {"peak_stage", v.worst.pipeline_rank},
@@ -84,6 +90,11 @@ OJson memory_json(const Scenario& s, const StaticFigures& f, const WorkloadFacts
                     {"oom", v.host_oom}}}};
   (void)s;
   return j;
+}
+
+StepFacts step_facts(const Scenario& s, const StepResult& r) {
+  return {s.total_gpus(), s.nodes, static_cast<double>(s.tokens_per_step()), r.step_time, r.gpu_energy_j,
+          r.simulated_ranks};
 }
 
 }  // namespace
@@ -125,6 +136,14 @@ OJson report_json(const Scenario& s, const WorkloadFacts& w) {
                        {"recorded_ranks", r.recorded_ranks.size()},
                        {"folding", r.folding},
                        {"note", r.algorithm_note}};
+    if (w.critical_path) {
+      j["critical_path"] = critical_path_json(*w.critical_path);
+      j["bottlenecks"] = bottlenecks_json(rank_bottlenecks(*w.critical_path, r));
+    }
+    const StepFacts sf = step_facts(s, r);
+    const CostEnergy ce = compute_cost_energy(s.cost, sf, s.gpu.id);
+    j["energy"] = energy_json(s.cost, sf, ce);
+    j["cost"] = cost_json(s.cost, ce);
   }
   j["memory"] = memory_json(s, f, w);
   j["compute_s"] = {{"stage", w.compute.stage},
@@ -163,8 +182,10 @@ std::string report_text(const Scenario& s, const WorkloadFacts& w) {
                           (v.oom || v.host_oom ? " (as if it fit: this configuration runs out of memory)" : ""));
     line("throughput", fmt::format("{:.0f} tokens/s ({:.1f} per GPU)", f.tokens_per_step / r.step_time,
                                    f.tokens_per_step / r.step_time / s.total_gpus()));
-    line("model FLOP/s per GPU", fmt::format("{} · MFU {:.1f} % of the {} dense peak", format_si(per_gpu, "FLOP/s"),
-                                             peak > 0 ? 100 * per_gpu / peak : 0.0, to_string(t.precision)));
+    const double hw_per_gpu = f.flops.hardware() * static_cast<double>(f.tokens_per_step) / r.step_time / s.total_gpus();
+    line("model FLOP/s per GPU", fmt::format("{} · MFU {:.1f} % · HFU {:.1f} % of the {} dense peak",
+                                             format_si(per_gpu, "FLOP/s"), peak > 0 ? 100 * per_gpu / peak : 0.0,
+                                             peak > 0 ? 100 * hw_per_gpu / peak : 0.0, to_string(t.precision)));
     const Breakdown& b = r.breakdown;
     auto share = [&](double x) { return fmt::format("{} ({:.1f} %)", format_seconds(x), 100 * x / r.step_time); };
     if (!r.folding.empty()) out += fmt::format("  ({})\n", r.folding);
@@ -178,6 +199,11 @@ std::string report_text(const Scenario& s, const WorkloadFacts& w) {
     const double visible = 1e-6 * r.step_time;  // hide float dust
     if (b.bubble > visible) line("  pipeline bubble", share(b.bubble));
     if (b.idle > visible) line("  idle", share(b.idle));
+    if (w.critical_path) out += bottleneck_text(rank_bottlenecks(*w.critical_path, r));
+    if (w.critical_path && r.folding.rfind("folded", 0) == 0)
+      out += "  (folded data-parallel collectives run without flows: link utilization leaves them out)\n";
+    const StepFacts sf = step_facts(s, r);
+    out += cost_energy_text(s.cost, sf, compute_cost_energy(s.cost, sf, s.gpu.id));
   } else {
     line("compute per GPU", fmt::format("{} (stage {}, kernels back to back; not simulated)",
                                         format_seconds(w.compute.total_seconds), w.compute.stage));
@@ -186,7 +212,8 @@ std::string report_text(const Scenario& s, const WorkloadFacts& w) {
   line("  model states", fmt::format("{} (weights {}, gradients {}, optimizer {})", format_bytes(f.states.total()),
                                      format_bytes(f.states.weights), format_bytes(f.states.gradients),
                                      format_bytes(f.states.optimizer)));
-  line("  peak", fmt::format("{} of {} usable, on rank {} during {}", format_bytes(v.worst.peak_device_bytes),
+  line("  peak", fmt::format("{} (needs {} without the allocator's spare cache) of {} usable, on rank {} during {}",
+                             format_bytes(v.worst.peak_device_bytes), format_bytes(v.worst.required_bytes),
                              format_bytes(v.capacity_bytes), w.peak_global_rank, moment_text(v.worst.peak_at)));
   std::string parts;
   for (int c = 0; c < kMemCategoryCount; ++c) {
@@ -207,7 +234,7 @@ std::string report_text(const Scenario& s, const WorkloadFacts& w) {
     for (const MemoryFix& fix : v.fixes) {
       std::string sets;
       for (const auto& o : fix.overrides) sets += " --set " + o;
-      out += fmt::format("    would fit: {} (peak {}):{}\n", fix.description, format_bytes(fix.peak_device_bytes), sets);
+      out += fmt::format("    would fit: {} (needs {}):{}\n", fix.description, format_bytes(fix.required_bytes), sets);
     }
   } else {
     out += fmt::format("  verdict: fits, {} headroom\n", format_bytes(v.headroom_bytes));

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include "scenario/collective_calibration.h"
+#include "scenario/cost_spec.h"
 #include "scenario/efficiency_spec.h"
 #include "scenario/memory_overheads.h"
 #include "scenario/scenario.h"
+#include "scenario/sweep_spec.h"
 
 namespace stepsim {
 
@@ -13,12 +15,14 @@ namespace {
 
 std::string detect_kind(const Json& root) {
   if (!root.is_object()) return "unknown";
+  if (is_sweep_spec(root)) return "sweep";
   if (root.contains("training") || root.contains("cluster")) return "scenario";
   if (is_hf_config(root)) return "hf-config";
   if (root.contains("link_types") || root.contains("node")) return "topology";
   if (root.contains("gemm")) return "efficiency";
   if (root.contains("link_efficiency")) return "collective-calibration";
   if (root.contains("cuda_context_mib")) return "memory-overheads";
+  if (root.contains("electricity_usd_per_kwh")) return "cost-defaults";
   if (root.contains("dense_tflops") || root.contains("memory")) return "gpu";
   if (root.contains("layers") || root.contains("arch")) return "model";
   return "unknown";
@@ -66,6 +70,14 @@ CheckOutcome check_file(const std::string& path) {
     auto m = parse_memory_overheads(doc.value());
     if (!m.ok()) out.errors = m.errors();
     else out.summary = "memory overheads";
+  } else if (out.kind == "cost-defaults") {
+    auto c = parse_cost_defaults(doc.value());
+    if (!c.ok()) out.errors = c.errors();
+    else out.summary = "cost defaults";
+  } else if (out.kind == "sweep") {
+    auto spec = parse_sweep_spec(doc.value());
+    if (!spec.ok()) out.errors = spec.errors();
+    else out.errors = check_sweep(spec.value(), &out.summary);
   } else if (out.kind == "gpu") {
     auto g = parse_gpu(doc.value());
     if (!g.ok()) out.errors = g.errors();

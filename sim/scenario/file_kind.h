@@ -1,5 +1,5 @@
 // Recognises which stepsim format a file is in, so that `stepsim check FILE...` can validate
-// any input without being told: scenario, model (stepsim or Hugging Face), topology or GPU.
+// any input without being told: scenario, model (stepsim or Hugging Face), topology, GPU, sweep spec.
 #pragma once
 
 #include <string>
@@ -9,7 +9,7 @@
 namespace stepsim {
 
 struct CheckOutcome {
-  std::string kind;     // "scenario", "model", "hf-config", "topology", "gpu", or "unknown"
+  std::string kind;     // "scenario", "model", "hf-config", "topology", "gpu", "sweep", or "unknown"
   std::string summary;  // one line describing what was read, when valid
   Diagnostics errors;
 };

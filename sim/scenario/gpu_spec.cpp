@@ -31,6 +31,25 @@ std::optional<Precision> parse_precision(const std::string& s) {
   return std::nullopt;
 }
 
+// YYYY, YYYY-MM or YYYY-MM-DD with a plausible month and day.
+bool is_price_date(const std::string& d) {
+  auto digits = [&](size_t from, size_t n) {
+    if (d.size() < from + n) return false;
+    for (size_t i = from; i < from + n; ++i)
+      if (d[i] < '0' || d[i] > '9') return false;
+    return true;
+  };
+  if (!digits(0, 4)) return false;
+  if (d.size() == 4) return true;
+  if (d[4] != '-' || !digits(5, 2)) return false;
+  const int month = std::stoi(d.substr(5, 2));
+  if (month < 1 || month > 12) return false;
+  if (d.size() == 7) return true;
+  if (d.size() != 10 || d[7] != '-' || !digits(8, 2)) return false;
+  const int day = std::stoi(d.substr(8, 2));
+  return day >= 1 && day <= 31;
+}
+
 std::optional<double> GpuSpec::peak_flops(Precision p) const {
   auto it = dense_flops.find(p);
   if (it == dense_flops.end()) return std::nullopt;
@@ -77,7 +96,10 @@ Result<GpuSpec> parse_gpu(const JsonDocument& doc) {
   if (const Json* p = r.object_member("power")) {
     FieldReader pr(doc, *p, "power", diags);
     g.tdp_w = pr.required_number("tdp_w", 1, 1e5);
-    g.idle_w = pr.required_number("idle_w", 0, 1e5);
+    if (auto idle = pr.optional_number("idle_w", 0, 1e5)) {
+      g.idle_w = *idle;
+      g.has_idle_w = true;
+    }
     pr.finish();
     if (g.idle_w > g.tdp_w) pr.error("idle_w", "idle power exceeds the TDP", "check both figures");
   }
@@ -108,8 +130,11 @@ Result<GpuSpec> parse_gpu(const JsonDocument& doc) {
       FieldReader pr(doc, (*prices)[i], index_path("prices", i), diags);
       GpuPrice price;
       price.kind = pr.choice("kind", "purchase", {"purchase", "cloud_gpu_hour"});
-      price.usd = pr.required_number("usd", 0, 1e7);
+      price.usd = pr.required_number("usd", 0.01, 1e7);
       price.date = pr.required_string("date");
+      if (!price.date.empty() && !is_price_date(price.date))
+        pr.error("date", "\"" + price.date + "\" is not a date",
+                 "write YYYY-MM-DD, or YYYY-MM / YYYY when the source gives no day");
       price.provider = pr.string_or("provider", "");
       price.source = pr.required_string("source");
       pr.finish();

@@ -25,7 +25,7 @@ std::optional<Precision> parse_precision(const std::string& s);
 struct GpuPrice {
   std::string kind;  // "purchase" (USD per card) or "cloud_gpu_hour" (USD per GPU-hour)
   double usd = 0;
-  std::string date;
+  std::string date;  // YYYY-MM-DD, or YYYY-MM / YYYY when the source is no more precise
   std::string provider;
   std::string source;
 };
@@ -48,6 +48,7 @@ struct GpuSpec {
   double l2_bytes = 0;
   double boost_clock_mhz = 0;
   double tdp_w = 0, idle_w = 0;
+  bool has_idle_w = false;  // power.idle_w is optional; without it the cost model uses a cited default fraction
   std::string host_link_kind;   // "pcie" or "nvlink-c2c"
   int pcie_gen = 0, pcie_lanes = 0;  // 0 for NVLink-C2C
   double host_bandwidth = 0;    // bytes/s per direction to the host
@@ -60,6 +61,7 @@ struct GpuSpec {
 };
 
 Result<GpuSpec> parse_gpu(const JsonDocument& doc);
+bool is_price_date(const std::string& date);  // YYYY-MM-DD, YYYY-MM or YYYY
 // `ref` is a catalog id or a path; base_dir is where a relative path is looked up first.
 Result<GpuSpec> load_gpu(const std::string& ref, const std::string& base_dir = "");
 

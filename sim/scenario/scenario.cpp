@@ -193,6 +193,18 @@ void check_parallelism(Scenario& s, const JsonDocument& doc, Diagnostics& diags)
                "use 1 node, or a topology with a \"fabric\""});
 }
 
+// The cost and energy inputs; the power figures also go into the scenario's copy of the card.
+void resolve_scenario_cost(const CostOverrides& o, const JsonDocument& doc, Scenario& s, Diagnostics& diags) {
+  auto defaults = load_cost_defaults();
+  if (!defaults.ok()) {
+    diags.append(defaults.errors());
+    return;
+  }
+  s.cost = resolve_cost(o, defaults.value(), s.gpu, s.gpus_per_node(), doc, diags);
+  s.gpu.tdp_w = s.cost.gpu_load_w;
+  s.gpu.idle_w = s.cost.gpu_idle_w;
+}
+
 // Errors about values that came from --set say so: they have no line in the file.
 Diagnostics mark_overrides(const Diagnostics& diags, const std::vector<Override>& overrides) {
   Diagnostics out;
@@ -245,6 +257,12 @@ Result<Scenario> parse_scenario(JsonDocument doc, const std::vector<Override>& o
     s.simulation.fold_replicas = sr.boolean_or("fold_replicas", false);
     sr.finish();
   }
+  CostOverrides cost_overrides;
+  if (const Json* c = r.object_member("cost")) {
+    FieldReader cr(doc, *c, "cost", diags);
+    cost_overrides = read_cost_overrides(cr);
+    cr.finish();
+  }
   if (const Json* out = r.object_member("outputs")) {
     FieldReader orr(doc, *out, "outputs", diags);
     s.outputs.report_json = orr.string_or("report_json", "");
@@ -267,7 +285,10 @@ Result<Scenario> parse_scenario(JsonDocument doc, const std::vector<Override>& o
     if (gpu.ok()) s.gpu = gpu.value();
     else attribute(diags, gpu.errors(), doc, "cluster.gpu");
   }
+  // A what-if capacity (or a VRAM budget): the card keeps its speeds, only its memory changes.
+  if (memory_gib) s.gpu.memory_bytes = *memory_gib * 1024.0 * 1024.0 * 1024.0;
   if (!diags.ok()) return mark_overrides(diags, overrides);
+  resolve_scenario_cost(cost_overrides, doc, s, diags);
   check_precision(s, doc, diags);
   check_card_fits_topology(s, doc, diags);
   check_parallelism(s, doc, diags);

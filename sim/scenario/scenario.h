@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "scenario/cost_spec.h"
 #include "scenario/gpu_spec.h"
 #include "scenario/model_spec.h"
 #include "scenario/overrides.h"
@@ -37,6 +38,10 @@ struct Scenario {
   TrainingConfig training;
   SimulationOptions simulation;
   OutputOptions outputs;
+  // Prices, power and electricity (scenario "cost" over catalog over cost-defaults.json). Its
+  // gpu_load_w / gpu_idle_w are also written into gpu.tdp_w / gpu.idle_w, which the platform
+  // gives the SimGrid energy plugin.
+  CostSpec cost;
 
   int gpus_per_node() const { return topology.gpus_per_node(); }
   int total_gpus() const { return nodes * gpus_per_node(); }
