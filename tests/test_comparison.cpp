@@ -2,6 +2,8 @@
 // report/compare_html.h), on hand-made reports whose figures are checked by hand.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <regex>
 
 #include "report/compare_html.h"
@@ -25,7 +27,13 @@ json report(double forward, double backward, double dp, double peak_gib, double 
            {{"forward", forward}, {"backward", backward}, {"recompute", 0.0}, {"optimizer", 0.0},
             {"exposed_comm", {{"tp", 0.0}, {"pp", 0.0}, {"dp", dp}, {"cp", 0.0}, {"ep", 0.0}}},
             {"bubble", 0.0}, {"idle", 1e-11}}},
-          {"memory", {{"peak_bytes", peak_gib * gib}, {"capacity_bytes", capacity_gib * gib}}}};
+          // Reports carry their own verdict: here "required" is the peak less 5 % of spare cache.
+          {"memory",
+           {{"peak_bytes", peak_gib * gib},
+            {"capacity_bytes", capacity_gib * gib},
+            {"oom", 0.95 * peak_gib > capacity_gib},
+            {"shortfall_bytes", std::max(0.0, 0.95 * peak_gib - capacity_gib) * gib},
+            {"headroom_bytes", std::max(0.0, capacity_gib - 0.95 * peak_gib) * gib}}}};
 }
 
 size_t count(const std::string& text, const std::string& needle) {
@@ -50,8 +58,10 @@ TEST_CASE("relative differences are (value - base) / |base|, against the first r
 }
 
 TEST_CASE("the memory verdict compares the peak with the usable memory", "[compare]") {
-  CHECK(memory_verdict(report(1, 1, 0, 16.5, 79.6)) == "fits, 63.1 GiB free");
-  CHECK(memory_verdict(report(1, 1, 0, 178.8, 79.6)) == "OUT OF MEMORY, short 99.2 GiB");
+  CHECK(memory_verdict(report(1, 1, 0, 16.5, 79.6)) == "fits, 63.9 GiB free");      // 79.6 − 15.675
+  CHECK(memory_verdict(report(1, 1, 0, 178.8, 79.6)) == "OUT OF MEMORY, short 90.3 GiB");  // 169.86 − 79.6
+  // The verdict is the report's, not peak vs capacity: 82 GiB shown, 77.9 GiB required, fits.
+  CHECK(memory_verdict(report(1, 1, 0, 82.0, 79.6)) == "fits, 1.7 GiB free");
   CHECK(memory_verdict(json::object()).empty());
   json b = report(1, 1, 0, 1, 2);
   b["bottlenecks"] = json::array({{{"resource", "rank 0 compute"}, {"critical_path_fraction", 0.97}}});

@@ -23,8 +23,15 @@ Standard library only. Procedure (also in docs/validation.md, "Method"):
     keeps the value from before the fit (so a re-fit starts from the measured value, not from a
     previous fit).
 
+  * --transfer (run after a fit): a family without enough rows gets the row-weighted geometric mean
+    of the fitted families' scales, cited as "transferred (this project): ...". A fitted scale stands
+    mostly for what training frameworks lose against isolated kernels, which a card without
+    published runs loses too; leaving such a card at its raw kernel efficiency would favour it in
+    every comparison with a fitted card.
+
 Usage:
   tools/calibrate.py [--stepsim build/stepsim] [-j N] [--families hopper,ampere] [--dry-run]
+  tools/calibrate.py --transfer   # scale the families that were not fitted
   tools/calibrate.py --check      # exit 1 when a fitted family's median log error exceeds 2 %
 """
 import argparse
@@ -46,6 +53,7 @@ EFF_DIR = os.path.join(ROOT, "topologies", "efficiency")
 THROUGHPUT = {"step_time_s", "tflops_per_gpu", "hw_tflops_per_gpu", "mfu", "tokens_per_s", "tokens_per_s_per_gpu"}
 SCALED_PRECISIONS = ("tf32", "bf16", "fp16", "fp8", "fp4")
 FIT_PREFIX = "fit (this project): tools/calibrate.py"
+TRANSFER_PREFIX = "transferred (this project): tools/calibrate.py"
 BEFORE = re.compile(r" \| before the fit: value ([0-9.eE+-]+); (.*)$", re.S)
 CHECK_TOLERANCE = 0.02
 
@@ -205,6 +213,49 @@ def evaluate(args, root, families, scales, bases, texts, ids):
     return {fam: log_errors(result, ids[fam]) for fam in families}
 
 
+def fitted_scale(doc):
+    """(scale, rows) of a fitted family's file, or None when it was not fitted."""
+    for path, cite in doc["sources"].items():
+        if cite.startswith(FIT_PREFIX):
+            m = BEFORE.search(cite)
+            rows = re.search(r"its (\d+) throughput rows", cite)
+            node = doc
+            for key in path.split("."):
+                node = node[key]
+            return node / float(m.group(1)), int(rows.group(1))
+    return None
+
+
+def transfer(families):
+    """Scales every family that was not fitted by the row-weighted geometric mean of the fits."""
+    fits = {}
+    for fam in families:
+        _, _, doc = load_family(fam)
+        f = fitted_scale(doc)
+        if f:
+            fits[fam] = f
+    if not fits:
+        sys.exit("error: no fitted family to transfer from (run the fit first)")
+    total = sum(rows for _, rows in fits.values())
+    s = math.exp(sum(rows * math.log(scale) for scale, rows in fits.values()) / total)
+    named = ", ".join(f"{fam} {scale:.3f} on {rows} rows" for fam, (scale, rows) in sorted(fits.items()))
+    today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    for fam in families:
+        if fam in fits:
+            continue
+        path, text, doc = load_family(fam)
+        base = base_values(doc)
+        values = scaled(base, s)
+        cites = {p: (f"{TRANSFER_PREFIX} {today}: {values[p]:g} = {v0:g} × {s:.3f}, the row-weighted geometric mean "
+                     f"of the fitted families' scales ({named}); the scale stands for framework overheads the model "
+                     f"does not capture | before the fit: value {v0:g}; {original}")
+                 for p, (v0, original) in base.items()}
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(render(text, values, cites))
+        print(f"{fam}: scaled by {s:.3f} (transferred); wrote {os.path.relpath(path, ROOT)}")
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--stepsim", default=os.path.join(ROOT, "build", "stepsim"))
@@ -215,7 +266,10 @@ def main():
     p.add_argument("--min-rows", type=int, default=3)
     p.add_argument("--dry-run", action="store_true", help="fit and print, write nothing")
     p.add_argument("--check", action="store_true", help="evaluate the files as they are; exit 1 if a fitted family is off")
+    p.add_argument("--transfer", action="store_true", help="scale the families that were not fitted by the fits' mean")
     args = p.parse_args()
+    if args.transfer:
+        return transfer(sorted(f[:-5] for f in os.listdir(EFF_DIR) if f.endswith(".json")))
 
     ids = family_rows(args.max_gpus)
     wanted = [f for f in args.families.split(",") if f] or sorted(ids)

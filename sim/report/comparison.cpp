@@ -61,15 +61,17 @@ std::string top_bottleneck(const json& report) {
   return top.dump();
 }
 
+// The report's own verdict (memory.oom compares memory.required_bytes with the capacity; the
+// peak shown by nvidia-smi also holds the allocator's spare cache), never recomputed here.
 std::string memory_verdict(const json& report) {
-  auto peak = number_at(report, "/memory/peak_bytes");
-  auto capacity = number_at(report, "/memory/capacity_bytes");
-  if (!peak || !capacity) return "";
-  const json::json_pointer host_oom("/memory/host/oom");
+  auto shortfall = number_at(report, "/memory/shortfall_bytes");
+  auto headroom = number_at(report, "/memory/headroom_bytes");
+  const json::json_pointer oom("/memory/oom"), host_oom("/memory/host/oom");
+  if (!shortfall || !headroom || !report.contains(oom) || !report.at(oom).is_boolean()) return "";
   if (report.contains(host_oom) && report.at(host_oom).is_boolean() && report.at(host_oom).get<bool>())
     return "OUT OF MEMORY (host)";
-  if (*peak > *capacity) return "OUT OF MEMORY, short " + format_bytes(*peak - *capacity);
-  return "fits, " + format_bytes(*capacity - *peak) + " free";
+  if (report.at(oom).get<bool>()) return "OUT OF MEMORY, short " + format_bytes(*shortfall);
+  return "fits, " + format_bytes(*headroom) + " free";
 }
 
 namespace {
