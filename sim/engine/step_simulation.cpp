@@ -56,6 +56,10 @@ class Replay {
     LinkSampler::enable_plugin();  // before any link exists
     platform_ = build_platform(g_);
     if (!platform_.approximation.empty()) result_.algorithm_note = platform_.approximation;
+    if (s_.training.offload != Offload::none)
+      result_.algorithm_note += std::string(result_.algorithm_note.empty() ? "" : "; ") +
+                                "the offloaded optimizer step (gradients and parameters over PCIe, the update on the "
+                                "CPU) is not timed, so the step time is a lower bound";
     collectives_ = std::make_unique<CollectiveRunner>(g_, cal_, options_.fidelity, options_.algorithm);
     find_exclusive_groups();
     index_streams();

@@ -202,6 +202,9 @@ std::string report_text(const Scenario& s, const WorkloadFacts& w) {
     if (w.critical_path) out += bottleneck_text(rank_bottlenecks(*w.critical_path, r));
     if (w.critical_path && r.folding.rfind("folded", 0) == 0)
       out += "  (folded data-parallel collectives run without flows: link utilization leaves them out)\n";
+    if (s.training.offload != Offload::none)
+      out += "  (the offloaded optimizer step is not timed: PCIe transfers and the CPU update are left out, so the step "
+             "time is a lower bound)\n";
     const StepFacts sf = step_facts(s, r);
     out += cost_energy_text(s.cost, sf, compute_cost_energy(s.cost, sf, s.gpu.id));
   } else {
