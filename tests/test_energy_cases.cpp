@@ -22,6 +22,7 @@
 #include "cluster/cluster_graph.h"
 #include "cluster/platform.h"
 #include "engine/simgrid_config.h"
+#include "engine_case_checks.h"
 #include "engine/step_simulation.h"
 #include "scenario/collective_calibration.h"
 #include "scenario/memory_overheads.h"
@@ -31,23 +32,10 @@
 
 namespace sg4 = simgrid::s4u;
 using namespace stepsim;
+using namespace stepsim::engine_cases;
 
 namespace {
 
-const std::string kData = std::string(STEPSIM_TEST_DATA_DIR) + "/engine/";
-int failures = 0;
-
-void expect_close(double got, double want, double tol, const std::string& what) {
-  const double rel = std::fabs(got - want) / std::fabs(want);
-  std::printf("%s: %s: got %.15g, expected %.15g (relative error %.3g, tolerance %.0e)\n",
-              rel <= tol ? "ok" : "FAIL", what.c_str(), got, want, rel, tol);
-  failures += rel > tol;
-}
-
-[[noreturn]] void die(const std::string& what, const Diagnostics& d) {
-  std::printf("FAIL: %s\n%s\n", what.c_str(), d.to_string().c_str());
-  std::exit(1);
-}
 
 ClusterGraph cluster_of(const Scenario& s) {
   auto g = ClusterGraph::build(s.topology, s.gpu, s.nodes);
@@ -141,6 +129,5 @@ int main(int argc, char** argv) {
     std::printf("FAIL: unknown case \"%s\"\n", which.c_str());
     ++failures;
   }
-  std::printf("%s\n", failures == 0 ? "PASS" : fmt::format("{} check(s) FAILED", failures).c_str());
-  return failures == 0 ? 0 : 1;
+  return case_status();
 }

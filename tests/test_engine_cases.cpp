@@ -57,6 +57,7 @@
 #include "engine/collective_runner.h"
 #include "engine/collective_trees.h"
 #include "engine/simgrid_config.h"
+#include "engine_case_checks.h"
 #include "engine/step_simulation.h"
 #include "scenario/collective_calibration.h"
 #include "scenario/scenario.h"
@@ -66,33 +67,14 @@
 
 namespace sg4 = simgrid::s4u;
 using namespace stepsim;
+using namespace stepsim::engine_cases;
+
+using namespace engine_cases;
 
 namespace {
 
-const std::string kData = std::string(STEPSIM_TEST_DATA_DIR) + "/engine/";
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 constexpr double kMiB = 1024.0 * 1024.0;
-
-int failures = 0;
-
-void expect(bool ok, const std::string& what) {
-  std::printf("%s: %s\n", ok ? "ok" : "FAIL", what.c_str());
-  failures += !ok;
-}
-
-double rel(double got, double want) { return std::fabs(got - want) / std::fabs(want); }
-
-// Prints got/want and checks |got - want| <= tol·|want|.
-void expect_close(double got, double want, double tol, const std::string& what) {
-  std::printf("  %s: got %.15g, expected %.15g (relative error %.3g, tolerance %.0e)\n", what.c_str(), got, want,
-              rel(got, want), tol);
-  expect(rel(got, want) <= tol, what);
-}
-
-[[noreturn]] void die(const std::string& what, const Diagnostics& d) {
-  std::printf("FAIL: %s\n%s\n", what.c_str(), d.to_string().c_str());
-  std::exit(1);
-}
 
 ClusterGraph cluster(const std::string& topology, int nodes = 0) {
   auto t = load_topology(topology);
@@ -522,6 +504,5 @@ int main(int argc, char** argv) {
   else if (which == "pipeline_bubble_gpipe") pipeline_bubble("gpipe");
   else if (which == "pipeline_bubble_interleaved") pipeline_bubble("interleaved");
   else expect(false, "unknown case \"" + which + "\"");
-  std::printf("%s\n", failures == 0 ? "PASS" : fmt::format("{} check(s) FAILED", failures).c_str());
-  return failures == 0 ? 0 : 1;
+  return case_status();
 }

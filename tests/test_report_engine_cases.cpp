@@ -29,6 +29,7 @@
 #include "cluster/platform.h"
 #include "engine/link_usage.h"
 #include "engine/simgrid_config.h"
+#include "engine_case_checks.h"
 #include "engine/step_simulation.h"
 #include "report/bottlenecks.h"
 #include "report/critical_path.h"
@@ -39,30 +40,10 @@
 #include "workload/program_builder.h"
 
 using namespace stepsim;
+using namespace stepsim::engine_cases;
 
 namespace {
 
-const std::string kData = std::string(STEPSIM_TEST_DATA_DIR) + "/engine/";
-
-int failures = 0;
-
-void expect(bool ok, const std::string& what) {
-  std::printf("%s: %s\n", ok ? "ok" : "FAIL", what.c_str());
-  failures += !ok;
-}
-
-double rel(double got, double want) { return std::fabs(got - want) / std::fabs(want); }
-
-void expect_close(double got, double want, double tol, const std::string& what) {
-  std::printf("  %s: got %.15g, expected %.15g (relative error %.3g, tolerance %.0e)\n", what.c_str(), got, want,
-              rel(got, want), tol);
-  expect(rel(got, want) <= tol, what);
-}
-
-[[noreturn]] void die(const std::string& what, const Diagnostics& d) {
-  std::printf("FAIL: %s\n%s\n", what.c_str(), d.to_string().c_str());
-  std::exit(1);
-}
 
 ClusterGraph cluster(const std::string& topology) {
   auto t = load_topology(topology);
@@ -245,6 +226,5 @@ int main(int argc, char** argv) {
   else if (which == "link_sampler_thinning") link_sampler_thinning();
   else if (which == "critical_path_pipeline") critical_path_pipeline();
   else expect(false, "unknown case \"" + which + "\"");
-  std::printf("%s\n", failures == 0 ? "PASS" : fmt::format("{} check(s) FAILED", failures).c_str());
-  return failures == 0 ? 0 : 1;
+  return case_status();
 }

@@ -1,0 +1,45 @@
+// Checks shared by the one-process-per-case SimGrid test programs (test_engine_cases,
+// test_report_engine_cases, test_energy_cases): each prints "ok"/"FAIL" lines and the program's
+// exit status is case_status() (SimGrid allows one engine per process, so no Catch2 there).
+#pragma once
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "scenario/diagnostics.h"
+
+namespace stepsim::engine_cases {
+
+inline const std::string kData = std::string(STEPSIM_TEST_DATA_DIR) + "/engine/";
+inline int failures = 0;
+
+inline void expect(bool ok, const std::string& what) {
+  std::printf("%s: %s\n", ok ? "ok" : "FAIL", what.c_str());
+  failures += !ok;
+}
+
+inline double rel(double got, double want) { return std::fabs(got - want) / std::fabs(want); }
+
+// Prints got/want and checks |got - want| <= tol·|want|.
+inline void expect_close(double got, double want, double tol, const std::string& what) {
+  std::printf("  %s: got %.15g, expected %.15g (relative error %.3g, tolerance %.0e)\n", what.c_str(), got, want,
+              rel(got, want), tol);
+  expect(rel(got, want) <= tol, what);
+}
+
+[[noreturn]] inline void die(const std::string& what, const Diagnostics& d) {
+  std::printf("FAIL: %s\n%s\n", what.c_str(), d.to_string().c_str());
+  std::exit(1);
+}
+
+// PASS or the count of failed checks; the program's exit status.
+inline int case_status() {
+  std::printf("%s\n", failures == 0 ? "PASS" : fmt::format("{} check(s) FAILED", failures).c_str());
+  return failures == 0 ? 0 : 1;
+}
+
+}  // namespace stepsim::engine_cases
