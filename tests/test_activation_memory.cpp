@@ -259,3 +259,54 @@ TEST_CASE("Context parallelism: tokens shrink, eager scores still span every key
   const double s = 2048, h = 12288, a = 96, n = s / 2;
   CHECK(per_layer(m, t) == Approx(n * h * 34 + 5 * a * n * s).epsilon(1e-12));
 }
+
+TEST_CASE("torchtitan per-op checkpointing keeps every other matmul output", "[activations]") {
+  // Llama-3-8B, one token: input h, q (h), v (kv), attention output (h) and its fp32 logsumexp
+  // per head; gate (f) and down (h). k, o and up are recomputed (torchtitan's mm_count % 2 == 0).
+  ModelSpec m = llama3_70b();
+  m.layers = 32;
+  m.hidden = 4096;
+  m.heads = 32;
+  m.kv_heads = 8;
+  m.ffn_hidden = 14336;
+  TrainingConfig t = llama_config(8192);
+  t.recompute = Recompute::selective_op;
+  const double h = 4096, kv = 1024, f = 14336, n = 8192;
+  const LayerActivations a = saved_activations_per_layer(m, t, n);
+  CHECK(a.attention == Approx(n * (2 * h + 2 * h + 2 * kv + 2 * h) + 4 * 32 * n).epsilon(1e-12));
+  CHECK(a.mlp == Approx(n * (2 * f + 2 * h)).epsilon(1e-12));
+  // 31,744 bf16 elements per token and layer: 16.6 GB for 32 layers of one 8k sequence.
+  CHECK(32 * a.total() / 1e9 == Approx(32 * (n * 2 * 31744 + 4 * 32 * n) / 1e9).epsilon(1e-12));
+  // Backward rebuilds the rest of the layer next to what was saved.
+  TrainingConfig none = llama_config(8192);
+  CHECK(layer_backward_transient_bytes(m, t, n) ==
+        Approx(saved_activations_per_layer(m, none, n).total() - a.total() + 2 * 2 * n * h).epsilon(1e-12));
+}
+
+TEST_CASE("LoRA dropout saves each distinct adapter input and its mask", "[activations]") {
+  ModelSpec m = llama3_70b();
+  TrainingConfig t = llama_config(4096);
+  t.finetune = Finetune::lora;
+  t.lora_rank = 8;
+  const double n = 4096, h = 8192, f = 28672;
+  const double plain = saved_activations_per_layer(m, t, n).total();
+  t.lora_dropout = 0.05;
+  t.lora_targets = LoraTargets::qv;  // q and v share their input: one bf16 copy + one byte mask
+  CHECK(saved_activations_per_layer(m, t, n).total() - plain == Approx(3 * n * h).epsilon(1e-12));
+  t.lora_targets = LoraTargets::attention;  // + the output projection's input
+  CHECK(saved_activations_per_layer(m, t, n).total() - plain == Approx(3 * n * (h + h)).epsilon(1e-12));
+  t.lora_targets = LoraTargets::all_linear;  // + the MLP input (gate and up share it) and the down input
+  CHECK(saved_activations_per_layer(m, t, n).total() - plain == Approx(3 * n * (3 * h + f)).epsilon(1e-12));
+  t.recompute = Recompute::full;  // checkpointing recomputes the dropout too
+  CHECK(saved_activations_per_layer(m, t, n).total() == Approx(2 * n * h));
+}
+
+TEST_CASE("torchtune's chunked cross-entropy compiled with its upcast keeps only the bf16 logits", "[activations]") {
+  const ModelSpec llama = llama3_70b();
+  TrainingConfig t = llama_config(8192);
+  t.loss = LossKernel::chunked_compiled;
+  const double inputs = 4 * 8192.0 * 8192, entries = 8192.0 * 128256;
+  CHECK(loss_activation_bytes(llama, t, 8192) == Approx(inputs + 2 * entries).epsilon(1e-12));
+  CHECK(loss_gradient_bytes(llama, t, 8192) == Approx(4 * entries / 8).epsilon(1e-12));
+}
+

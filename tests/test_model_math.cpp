@@ -115,3 +115,23 @@ TEST_CASE("MoE FLOPs count only the routed experts", "[flops]") {
                                   2.0 * m.hidden * m.vocab + 4.0 * m.hidden * m.layers;
   CHECK(forward == Approx(dense_equivalent).epsilon(1e-9));
 }
+
+TEST_CASE("per-op checkpointing recomputes the 2nd, 4th and 6th matmul of a Llama block", "[flops]") {
+  ModelSpec m = model("llama3-8b");
+  // k (4096 -> 1024), o (4096 -> 4096), up (4096 -> 14336): 2·(4.19M + 16.78M + 58.72M) per token.
+  const double by_hand = 2.0 * (4096.0 * 1024 + 4096.0 * 4096 + 4096.0 * 14336);
+  CHECK(per_op_recompute_flops_per_token(m) == Approx(by_hand).epsilon(1e-12));
+  TrainingConfig t = training(8192);
+  t.recompute = Recompute::selective_op;
+  CHECK(flops_per_token(m, t).recompute == Approx(32 * by_hand).epsilon(1e-12));
+  CHECK(flops_per_token(m, t).model() == Approx(flops_per_token(m, training(8192)).model()));
+}
+
+TEST_CASE("LoRA on q and v only (PEFT's and LitGPT's Llama default)", "[params]") {
+  // LitGPT's resource table: 4.19 M trainable parameters for Llama-2-7B at rank 8.
+  ModelSpec m = model("llama3-8b");
+  m.layers = 32;
+  m.kv_heads = 32;  // Llama-2-7B: no GQA
+  CHECK(32 * lora_parameters_per_layer(m, 8, LoraTargets::qv) == 4194304);
+}
+

@@ -3,12 +3,15 @@
 // computed OOM fixes really fit when applied.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
+#include <vector>
 
 #include "scenario/data_dirs.h"
 #include "scenario/scenario.h"
 #include "workload/memory_verdict.h"
 #include "workload/model_math.h"
+#include "workload/model_state_memory.h"
 #include "workload/parallel_layout.h"
 #include "workload/program_builder.h"
 
@@ -107,9 +110,9 @@ TEST_CASE("each parallelism adds its collectives", "[program]") {
   const RankProgram& p = z3_workload.stages[0];
   auto fw = count_kinds(p, Phase::forward);
   auto bw = count_kinds(p, Phase::backward);
-  CHECK(fw["all_gather/dp_shard"] == 80 * 8);
+  CHECK(fw["all_gather/dp_shard"] == 80 * 8 + 1);  // + the root unit (embedding, head, final norm) once
   CHECK(bw["all_gather/dp_shard"] == 80 * 8);
-  CHECK(bw["reduce_scatter/dp_shard"] == 80 * 8);
+  CHECK(bw["reduce_scatter/dp_shard"] == 80 * 8 + 1);
   // DDP: gradients all-reduced once, during the last micro-batch's backward, in buckets of at
   // least 25 MB that never split a layer (a Llama-3-8B layer holds 436 MB of bf16 gradients):
   // one per layer plus the embedding and output layer at the end.
@@ -231,3 +234,60 @@ TEST_CASE("rank orders: Megatron's tp-cp-dp-pp and the Llama 3 tp-cp-pp-dp", "[p
     }
   }
 }
+
+namespace {
+// Bytes of one category along the program: after each op, in program order.
+std::vector<double> category_after_each_op(const RankProgram& p, MemCategory c) {
+  std::vector<double> out;
+  double now = 0;
+  for (const Op& op : p.ops) {
+    for (const MemoryEffect& e : op.at_start) now += e.category == c ? e.bytes : 0;
+    for (const MemoryEffect& e : op.at_end) now += e.category == c ? e.bytes : 0;
+    out.push_back(now);
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("gradients set to none: they appear during backward and go after the optimizer step", "[program][memory]") {
+  const std::string training = "\"seq_len\": 2048, \"global_batch\": 16, \"micro_batch\": 1, \"zero_grad\": \"set_to_none\"";
+  Scenario s = scenario("llama3-8b", "\"topology\": \"dgx-h100\"", training);
+  const RankProgram p = build_workload(s, overheads()).stages[0];
+  const std::vector<double> grads = category_after_each_op(p, MemCategory::gradients);
+  size_t first_backward = 0, optimizer = 0;
+  for (size_t i = 0; i < p.ops.size(); ++i) {
+    if (!first_backward && p.ops[i].phase == Phase::backward) first_backward = i;
+    if (p.ops[i].kind == OpKind::optimizer_step) optimizer = i;
+  }
+  REQUIRE(first_backward > 0);
+  CHECK(grads[first_backward - 1] == 0);
+  // Two micro-batches per rank: the second backward adds nothing, the step sees all of them.
+  const double all = model_state_bytes(s, 0).gradients;
+  CHECK(grads[optimizer - 1] == Approx(all).epsilon(1e-12));
+  CHECK(grads[optimizer] == Approx(0).margin(1));
+  // Persistent buffers (the default) hold them from the start.
+  Scenario kept = scenario("llama3-8b", "\"topology\": \"dgx-h100\"", "\"seq_len\": 2048, \"global_batch\": 16");
+  CHECK(category_after_each_op(build_workload(kept, overheads()).stages[0], MemCategory::gradients)[0] ==
+        Approx(all).epsilon(1e-12));
+}
+
+TEST_CASE("FSDP gathers the root unit once and releases it after its gradients", "[program][memory]") {
+  Scenario s = scenario("llama3-8b", "\"topology\": \"dgx-h100\"",
+                        "\"seq_len\": 2048, \"global_batch\": 8, \"sharding\": \"fsdp\"");
+  const RankProgram p = build_workload(s, overheads()).stages[0];
+  // Llama-3-8B: untied embedding and head, 128256 × 4096 each, and the final norm: bf16.
+  const double root = 2.0 * (2 * 128256.0 * 4096 + 4096);
+  const Op* first_gather = nullptr;
+  for (const Op& op : p.ops)
+    if (op.kind == OpKind::all_gather) {
+      first_gather = &op;
+      break;
+    }
+  REQUIRE(first_gather);
+  CHECK(first_gather->bytes == Approx(root).epsilon(1e-12));
+  CHECK(first_gather->layer == -1);
+  const std::vector<double> gathered = category_after_each_op(p, MemCategory::gathered_parameters);
+  CHECK(gathered.back() == Approx(0).margin(1));
+  CHECK(*std::max_element(gathered.begin(), gathered.end()) >= root);
+}
+

@@ -153,6 +153,9 @@ void check_parallelism(Scenario& s, const JsonDocument& doc, Diagnostics& diags)
                     t.micro_batch, *t.dp, per_step),
         fmt::format("use a global batch that is a multiple of {} (e.g. {})", per_step,
                     (t.global_batch / per_step + 1) * per_step));
+  if (t.recompute == Recompute::selective_op && m.moe)
+    err("recompute", "\"selective-op\" (torchtitan's per-op policy) is modelled for dense models only",
+        "use \"selective\" or \"full\" for a mixture-of-experts model");
   if (t.optimizer_in_backward && (t.global_batch != per_step || t.pp > 1))
     err("optimizer_in_backward",
         fmt::format("the optimizer step in backward needs one micro-batch per step and no pipeline; "

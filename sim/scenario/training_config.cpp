@@ -25,6 +25,7 @@ std::string to_string(Recompute r) {
   switch (r) {
     case Recompute::none: return "none";
     case Recompute::selective: return "selective";
+    case Recompute::selective_op: return "selective-op";
     case Recompute::full: return "full";
   }
   return "?";
@@ -54,13 +55,21 @@ std::string to_string(PipelineSchedule s) {
   }
   return "?";
 }
-std::string to_string(LoraTargets t) { return t == LoraTargets::all_linear ? "all-linear" : "attention"; }
+std::string to_string(LoraTargets t) {
+  switch (t) {
+    case LoraTargets::all_linear: return "all-linear";
+    case LoraTargets::attention: return "attention";
+    case LoraTargets::qv: return "qv";
+  }
+  return "?";
+}
 
 std::string to_string(LossKernel k) {
   switch (k) {
     case LossKernel::fp32_logits: return "fp32-logits";
     case LossKernel::upcast: return "upcast";
     case LossKernel::chunked: return "chunked";
+    case LossKernel::chunked_compiled: return "chunked-compiled";
     case LossKernel::fused: return "fused";
   }
   return "?";
@@ -114,24 +123,28 @@ void read_training(FieldReader& r, TrainingConfig& t) {
   t.hsdp_shard_size = static_cast<int>(r.integer_or("hsdp_shard_size", 0, 1, kMaxDegree));
   const Offload offloads[] = {Offload::none, Offload::optimizer, Offload::params_optimizer};
   t.offload = pick(r, "offload", Offload::none, offloads);
-  const Recompute recomputes[] = {Recompute::none, Recompute::selective, Recompute::full};
+  const Recompute recomputes[] = {Recompute::none, Recompute::selective, Recompute::selective_op, Recompute::full};
   t.recompute = pick(r, "recompute", Recompute::none, recomputes);
   const Optimizer optimizers[] = {Optimizer::adamw, Optimizer::adamw8bit, Optimizer::sgd, Optimizer::adafactor};
   t.optimizer = pick(r, "optimizer", Optimizer::adamw, optimizers);
   const Finetune finetunes[] = {Finetune::full, Finetune::lora, Finetune::qlora};
   t.finetune = pick(r, "finetune", Finetune::full, finetunes);
   t.lora_rank = static_cast<int>(r.integer_or("lora_rank", 0, 1, 65536));
-  const LoraTargets targets[] = {LoraTargets::all_linear, LoraTargets::attention};
+  const LoraTargets targets[] = {LoraTargets::all_linear, LoraTargets::attention, LoraTargets::qv};
   t.lora_targets = pick(r, "lora_targets", LoraTargets::all_linear, targets);
+  t.lora_dropout = r.number_or("lora_dropout", 0, 0, 0.999);
   t.dp_bucket_bytes = r.number_or("dp_bucket_mb", 25, 0.001, 1e6) * 1e6;
   t.data_parallel_outermost = r.choice("rank_order", "tp-cp-dp-pp", {"tp-cp-dp-pp", "tp-cp-pp-dp"}) == "tp-cp-pp-dp";
   t.flash_attention = r.choice("attention", "flash", {"flash", "eager"}) == "flash";
   if (r.has("dropout")) t.dropout = r.boolean_or("dropout", false);
   t.fp32_master_weights = r.choice("master_weights", "fp32", {"fp32", "none"}) == "fp32";
-  const LossKernel losses[] = {LossKernel::fp32_logits, LossKernel::upcast, LossKernel::chunked, LossKernel::fused};
+  const LossKernel losses[] = {LossKernel::fp32_logits, LossKernel::upcast, LossKernel::chunked,
+                               LossKernel::chunked_compiled, LossKernel::fused};
   t.loss = pick(r, "loss", LossKernel::fp32_logits, losses);
   t.activation_offload = r.boolean_or("activation_offload", false);
   t.optimizer_in_backward = r.boolean_or("optimizer_in_backward", false);
+  t.gradients_set_to_none = r.choice("zero_grad", "zero", {"zero", "set_to_none"}) == "set_to_none";
+  t.fused_optimizer_step = r.choice("optimizer_step", "foreach", {"foreach", "fused"}) == "fused";
 
   if (t.finetune != Finetune::full && t.lora_rank == 0)
     r.error("lora_rank", "finetune \"" + to_string(t.finetune) + "\" needs an adapter rank",
@@ -139,6 +152,9 @@ void read_training(FieldReader& r, TrainingConfig& t) {
   if (t.finetune == Finetune::full && r.has("lora_targets"))
     r.error("lora_targets", "lora_targets is set but finetune is \"full\"",
             "set \"finetune\": \"lora\" or \"qlora\", or remove lora_targets");
+  if (t.finetune == Finetune::full && r.has("lora_dropout"))
+    r.error("lora_dropout", "lora_dropout is set but finetune is \"full\"",
+            "set \"finetune\": \"lora\" or \"qlora\", or remove lora_dropout");
   if (t.finetune == Finetune::full && r.has("lora_rank"))
     r.error("lora_rank", "lora_rank is set but finetune is \"full\"",
             "set \"finetune\": \"lora\" or \"qlora\", or remove lora_rank");

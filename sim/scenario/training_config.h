@@ -16,16 +16,21 @@ namespace stepsim {
 
 enum class Sharding { none, zero1, zero2, zero3, fsdp, hsdp };
 enum class Offload { none, optimizer, params_optimizer };
-enum class Recompute { none, selective, full };
+// selective: Megatron's (attention core recomputed); selective_op: torchtitan's per-op policy
+// (matmul and attention outputs saved, every second matmul recomputed); full: layer inputs only.
+enum class Recompute { none, selective, selective_op, full };
 enum class Optimizer { adamw, adamw8bit, sgd, adafactor };
 enum class Finetune { full, lora, qlora };
 enum class PipelineSchedule { gpipe, one_f_one_b, interleaved };
-enum class LoraTargets { all_linear, attention };
+// all-linear: every block matrix; attention: q, k, v, o; qv: q and v only (PEFT's default
+// target_modules for Llama, LitGPT's default).
+enum class LoraTargets { all_linear, attention, qv };
 // How the loss handles the logits (docs/reference/memory.md §2.3): Megatron's vocab-parallel
 // cross-entropy keeps one fp32 copy; Hugging Face upcasts (bf16 logits + fp32 copy + fp32
 // log-softmax); torchtune's chunked cross-entropy keeps the bf16 logits and upcasts per chunk;
-// fused linear-cross-entropy kernels (Liger FLCE, Apple CCE, Unsloth) never hold the logits.
-enum class LossKernel { fp32_logits, upcast, chunked, fused };
+// compiled together with its upcast (torch.compile), each chunk's cross-entropy saves only its
+// bf16 input; fused linear-cross-entropy kernels (Liger FLCE, Apple CCE, Unsloth) never hold the logits.
+enum class LossKernel { fp32_logits, upcast, chunked, chunked_compiled, fused };
 
 std::string to_string(Sharding s);
 std::string to_string(Offload o);
@@ -54,6 +59,9 @@ struct TrainingConfig {
   Finetune finetune = Finetune::full;
   int lora_rank = 0;
   LoraTargets lora_targets = LoraTargets::all_linear;
+  // Dropout on the adapters' input (PEFT/LitGPT lora_dropout): when > 0 every distinct input of
+  // the adapted matrices is saved once more (dropped out) with a one-byte mask.
+  double lora_dropout = 0;
   // How global ranks map to parallel coordinates, innermost first: Megatron-LM's default
   // "tp-cp-dp-pp" (pipeline outermost) or "tp-cp-pp-dp" (data-parallel outermost, as the
   // Llama 3 paper orders [TP, CP, PP, DP]).
@@ -66,6 +74,13 @@ struct TrainingConfig {
   LossKernel loss = LossKernel::fp32_logits;
   bool activation_offload = false;     // checkpointed layer inputs wait in host memory (Unsloth, torchtune)
   bool optimizer_in_backward = false;  // each parameter is updated, and its gradient freed, during backward
+  // zero_grad(set_to_none=True) (PyTorch's default): a layer's gradients are allocated when its
+  // backward runs and freed after the optimizer step. false: persistent gradient buffers
+  // (Megatron-LM's contiguous buffer, DeepSpeed, DDP bucket views).
+  bool gradients_set_to_none = false;
+  // "optimizer_step": "foreach" (PyTorch's default multi-tensor AdamW: full-size temporaries)
+  // or "fused" (fused=True, or foreach=False: one parameter at a time, no full-size temporaries).
+  bool fused_optimizer_step = false;
 
   bool shards_optimizer() const { return sharding != Sharding::none; }
   bool shards_gradients() const { return sharding != Sharding::none && sharding != Sharding::zero1; }

@@ -1,5 +1,7 @@
 #include "workload/activation_memory.h"
 
+#include "workload/model_math.h"
+
 namespace stepsim {
 
 namespace {
@@ -83,6 +85,20 @@ double mlp_block(const Shape& s) {
 
 LayerActivations layer(const Shape& s, bool keep_core) { return {attention_block(s, keep_core), mlp_block(s)}; }
 
+// torchtitan's per-op policy: the checkpoint keeps the layer input, the attention kernel's
+// output and fp32 logsumexp, and every other matmul output; the rest is recomputed.
+LayerActivations per_op_checkpoint(const ModelSpec& m, const Shape& s) {
+  LayerActivations a;
+  a.attention = outside(s, s.h) + inside(s, s.h) + kFp32Bytes * s.heads * s.n / s.inside;
+  const std::vector<BlockMatmul> matmuls = block_matmuls(m);
+  for (size_t i = 0; i < matmuls.size(); ++i) {
+    if (!per_op_checkpoint_saves(i)) continue;
+    const double bytes = matmuls[i].row_parallel ? s.e * s.n * matmuls[i].out : inside(s, matmuls[i].out);
+    (matmuls[i].mlp ? a.mlp : a.attention) += bytes;
+  }
+  return a;
+}
+
 }  // namespace
 
 double activation_element_bytes(Precision p) {
@@ -93,11 +109,37 @@ bool dropout_enabled(const ModelSpec& m, const TrainingConfig& t) {
   return t.dropout.value_or(m.arch == Arch::gpt);
 }
 
+namespace {
+
+// LoRA dropout keeps, for every distinct input of the adapted matrices, the dropped-out copy
+// (activation dtype) and its mask (one byte per element). q, k and v share their input, as the
+// MLP's gate and up do.
+LayerActivations lora_dropout_saved(const TrainingConfig& t, const Shape& s) {
+  LayerActivations a;
+  if (t.finetune == Finetune::full || !(t.lora_dropout > 0)) return a;
+  const double mask = kMaskBytes / s.e;  // per element, relative to outside()/inside()
+  a.attention = outside(s, s.h) * (1 + mask);
+  if (t.lora_targets == LoraTargets::qv) return a;
+  a.attention += inside(s, s.h) * (1 + mask);  // output-projection input
+  if (t.lora_targets == LoraTargets::all_linear)
+    a.mlp = (s.experts_per_token * outside(s, s.h) + s.experts_per_token * inside(s, s.f)) * (1 + mask);
+  return a;
+}
+
+LayerActivations operator+(LayerActivations a, const LayerActivations& b) {
+  a.attention += b.attention;
+  a.mlp += b.mlp;
+  return a;
+}
+
+}  // namespace
+
 LayerActivations saved_activations_per_layer(const ModelSpec& m, const TrainingConfig& t, double tokens) {
   const Shape s = shape(m, t, tokens);
   switch (t.recompute) {
-    case Recompute::none: return layer(s, true);
-    case Recompute::selective: return layer(s, false);
+    case Recompute::none: return layer(s, true) + lora_dropout_saved(t, s);
+    case Recompute::selective: return layer(s, false) + lora_dropout_saved(t, s);
+    case Recompute::selective_op: return per_op_checkpoint(m, s) + lora_dropout_saved(t, s);
     case Recompute::full: return {checkpoint_bytes_per_layer(m, t, tokens), 0};
   }
   return {};
@@ -114,6 +156,8 @@ double layer_backward_transient_bytes(const ModelSpec& m, const TrainingConfig& 
   switch (t.recompute) {
     case Recompute::none: return gradients;
     case Recompute::selective: return core_attention(s) + gradients;
+    // Recomputation rebuilds the layer's unsaved activations next to the saved ones.
+    case Recompute::selective_op: return layer(s, true).total() - per_op_checkpoint(m, s).total() + gradients;
     // The checkpointed input is reused, not rematerialized: it is already in the saved bytes.
     case Recompute::full: return layer(s, true).total() - input + gradients;
   }
@@ -127,6 +171,7 @@ double saved_logit_bytes_per_entry(LossKernel k) {
     case LossKernel::fp32_logits: return 4;
     case LossKernel::upcast: return 8;
     case LossKernel::chunked: return 6;
+    case LossKernel::chunked_compiled: return 2;
     case LossKernel::fused: return 0;
   }
   return 4;
@@ -137,7 +182,8 @@ double logit_gradient_bytes_per_entry(LossKernel k) {
   switch (k) {
     case LossKernel::fp32_logits: return 4;
     case LossKernel::upcast: return 6;
-    case LossKernel::chunked: return 4 / kTorchtuneOutputChunks;
+    case LossKernel::chunked:
+    case LossKernel::chunked_compiled: return 4 / kTorchtuneOutputChunks;
     case LossKernel::fused: return 0;
   }
   return 4;

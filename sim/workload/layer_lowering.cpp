@@ -47,8 +47,15 @@ std::vector<LayerLowering::Gemm> LayerLowering::attention_gemms_in() const {
   const double h = m.hidden, kv = static_cast<double>(m.kv_heads * m.head_dim()), r = t_.lora_rank, T = tokens_;
   const bool lora = t_.finetune != Finetune::full;
   // Adapter FLOPs per pass: 2·T·r·(d_in + d_out) per adapted matrix.
-  const double qkv_adapter = lora ? 2 * T * r * ((h + h) + 2 * (h + kv)) / tp_ : 0;
+  const double adapted = t_.lora_targets == LoraTargets::qv ? (h + h) + (h + kv) : (h + h) + 2 * (h + kv);
+  const double qkv_adapter = lora ? 2 * T * r * adapted / tp_ : 0;
   return {{OpKind::qkv_proj, T, (h + 2 * kv) / tp_, h, qkv_adapter}};
+}
+
+double LayerLowering::output_adapter_flops() const {
+  const double h = s_.model.hidden;
+  const bool adapted = t_.finetune != Finetune::full && t_.lora_targets != LoraTargets::qv;
+  return adapted ? 2 * tokens_ * t_.lora_rank * (h + h) / tp_ : 0;
 }
 
 std::vector<LayerLowering::Gemm> LayerLowering::mlp_gemms() const {
@@ -181,8 +188,8 @@ uint32_t LayerLowering::layer_forward(RankProgram& p, int layer, int mb, Phase p
     last = collective(p, OpKind::all_gather, Group::cp, phase, layer, mb, kv_bytes, {last});
   }
   last = attention(p, phase, layer, mb, last);
-  const double h = m.hidden, r = t_.lora_rank;
-  const double o_adapter = t_.finetune != Finetune::full ? 2 * tokens_ * r * (h + h) / tp_ : 0;
+  const double h = m.hidden;
+  const double o_adapter = output_adapter_flops();
   last = gemm(p, {OpKind::out_proj, tokens_, h, h / tp_, o_adapter}, phase, layer, mb, {last});
   last = tp_after_block(p, phase, layer, mb, last);
   last = elementwise(p, OpKind::residual, phase, layer, mb, 3 * x, {last});
@@ -220,6 +227,23 @@ void LayerLowering::gemm_backward(RankProgram& p, const Gemm& g, int layer, int 
   }
 }
 
+uint32_t LayerLowering::recompute_unsaved_matmuls(RankProgram& p, int layer, int mb, uint32_t last) {
+  const std::vector<BlockMatmul> matmuls = block_matmuls(s_.model);
+  for (size_t i = 0; i < matmuls.size(); ++i) {
+    if (per_op_checkpoint_saves(i)) continue;
+    const BlockMatmul& mm = matmuls[i];
+    const std::string name = mm.name;
+    const OpKind kind = name == "o" ? OpKind::out_proj
+                        : name == "gate" ? OpKind::mlp_gate
+                        : name == "up" ? OpKind::mlp_up
+                        : name == "down" ? OpKind::mlp_down
+                                         : OpKind::qkv_proj;
+    const Gemm g = mm.row_parallel ? Gemm{kind, tokens_, mm.out, mm.in / tp_, 0} : Gemm{kind, tokens_, mm.out / tp_, mm.in, 0};
+    last = gemm(p, g, Phase::recompute, layer, mb, {last});
+  }
+  return last;
+}
+
 uint32_t LayerLowering::layer_backward(RankProgram& p, int layer, int mb, const std::vector<uint32_t>& deps) {
   const ModelSpec& m = s_.model;
   const double x = hidden_bytes_ / sp_divisor_;
@@ -234,6 +258,7 @@ uint32_t LayerLowering::layer_backward(RankProgram& p, int layer, int mb, const 
   first.at_start.push_back({MemCategory::transient, backward_transient_});
   if (t_.shards_parameters() && trainable_layer_bytes_ > 0)
     first.at_start.push_back({MemCategory::gradient_buffers, trainable_layer_bytes_});
+  if (t_.recompute == Recompute::selective_op) last = recompute_unsaved_matmuls(p, layer, mb, last);
   last = tp_before_block(p, Phase::backward, layer, mb, last);
   std::vector<Gemm> mlp = mlp_gemms();
   if (m.moe) {
@@ -256,8 +281,8 @@ uint32_t LayerLowering::layer_backward(RankProgram& p, int layer, int mb, const 
   last = elementwise(p, OpKind::norm, Phase::backward, layer, mb, 3 * x, {last});
   last = elementwise(p, OpKind::residual, Phase::backward, layer, mb, 2 * x, {last});
   last = tp_before_block(p, Phase::backward, layer, mb, last);
-  const double h = m.hidden, r = t_.lora_rank;
-  const double o_adapter = t_.finetune != Finetune::full ? 2 * tokens_ * r * (h + h) / tp_ : 0;
+  const double h = m.hidden;
+  const double o_adapter = output_adapter_flops();
   gemm_backward(p, {OpKind::out_proj, tokens_, h, h / tp_, o_adapter}, layer, mb, last);
   if (t_.recompute == Recompute::selective) last = attention(p, Phase::recompute, layer, mb, last);
   last = attention(p, Phase::backward, layer, mb, last);
@@ -334,6 +359,27 @@ uint32_t LayerLowering::gather_parameters(RankProgram& p, int layer, int mb, Pha
   return id;
 }
 
+// Parameters outside the blocks (embedding, output layer, final norm) on this pipeline rank.
+double LayerLowering::root_parameters(int pipeline_rank) const {
+  const RankParameters r = rank_parameters(s_, pipeline_rank);
+  return std::max(0.0, r.parameters - r.layers * block_parameters(s_).parameters);
+}
+
+uint32_t LayerLowering::gather_root_parameters(RankProgram& p, int pipeline_rank) {
+  const double bytes = 2 * root_parameters(pipeline_rank);
+  uint32_t id = collective(p, OpKind::all_gather, Group::dp_shard, Phase::forward, -1, 0, bytes, {});
+  p.ops[id].at_start.push_back({MemCategory::gathered_parameters, bytes});
+  return id;
+}
+
+uint32_t LayerLowering::reduce_root_gradients(RankProgram& p, int pipeline_rank, int mb, uint32_t producer) {
+  const double bytes = trainable_base_ ? 2 * root_parameters(pipeline_rank) : 0;
+  uint32_t id = collective(p, OpKind::reduce_scatter, Group::dp_shard, Phase::backward, -1, mb, bytes,
+                           {producer});
+  p.ops[id].at_end.push_back({MemCategory::gathered_parameters, -2 * root_parameters(pipeline_rank)});
+  return id;
+}
+
 uint32_t LayerLowering::reduce_gradients(RankProgram& p, int layer, int mb, uint32_t producer, double bytes,
                                          bool replicate) {
   uint32_t id = collective(p, OpKind::reduce_scatter, Group::dp_shard, Phase::backward, layer, mb, bytes, {producer});
@@ -365,7 +411,9 @@ uint32_t LayerLowering::optimizer_step(RankProgram& p, int pipeline_rank, const 
   const double updated_together = t_.optimizer_in_backward ? largest_update_group(s_, pipeline_rank) : trainable;
   const double dtype_scale = t_.fp32_master_weights || t_.precision == Precision::fp32 ? 1.0 : 0.5;
   const double temporaries =
-      t_.offload == Offload::none ? updated_together / shard * optimizer_temporaries_ * dtype_scale : 0;
+      t_.offload == Offload::none && !t_.fused_optimizer_step
+          ? updated_together / shard * optimizer_temporaries_ * dtype_scale
+          : 0;
   op.at_start.push_back({MemCategory::transient, temporaries});
   op.at_end.push_back({MemCategory::transient, -temporaries});
   if (t_.offload != Offload::none) {

@@ -30,6 +30,11 @@ class LayerLowering {
 
   // ZeRO-3/FSDP: all-gather of one layer's parameters; the gathered copy is freed after the
   // layer's pass that uses it.
+  // ZeRO-3/FSDP root unit: the embedding, output layer and final norm are gathered once before
+  // the first forward and stay gathered until their gradients are reduce-scattered after the
+  // last backward (FSDP does not reshard the root module after forward).
+  uint32_t gather_root_parameters(RankProgram& p, int pipeline_rank);
+  uint32_t reduce_root_gradients(RankProgram& p, int pipeline_rank, int mb, uint32_t producer);
   uint32_t gather_parameters(RankProgram& p, int layer, int mb, Phase phase);
   // ZeRO-3/FSDP: reduce-scatter of one layer's gradients (HSDP: then all-reduce across replicas).
   uint32_t reduce_gradients(RankProgram& p, int layer, int mb, uint32_t producer, double bytes, bool replicate);
@@ -49,8 +54,12 @@ class LayerLowering {
   };
   std::vector<Gemm> attention_gemms_in() const;
   std::vector<Gemm> mlp_gemms() const;
+  double output_adapter_flops() const;
   uint32_t gemm(RankProgram& p, const Gemm& g, Phase phase, int layer, int mb, std::vector<uint32_t> deps);
   void gemm_backward(RankProgram& p, const Gemm& g, int layer, int mb, uint32_t& last);
+  // Per-op checkpointing (selective-op): the unsaved matmuls of the block run again.
+  double root_parameters(int pipeline_rank) const;
+  uint32_t recompute_unsaved_matmuls(RankProgram& p, int layer, int mb, uint32_t last);
   uint32_t elementwise(RankProgram& p, OpKind kind, Phase phase, int layer, int mb, double bytes,
                        std::vector<uint32_t> deps);
   uint32_t attention(RankProgram& p, Phase phase, int layer, int mb, uint32_t dep);

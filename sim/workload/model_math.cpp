@@ -45,6 +45,7 @@ ParameterCounts count_parameters(const ModelSpec& m) {
 int64_t lora_parameters_per_layer(const ModelSpec& m, int rank, LoraTargets targets) {
   const int64_t h = m.hidden;
   const BlockShapes s = shapes(m);
+  if (targets == LoraTargets::qv) return rank * ((h + s.q_out) + (h + s.kv_out));
   int64_t sum = (h + s.q_out) + 2 * (h + s.kv_out) + (s.q_out + h);
   if (targets == LoraTargets::all_linear) {
     const int64_t experts = m.moe ? m.moe->experts : 1;
@@ -85,7 +86,31 @@ FlopsPerToken flops_per_token(const ModelSpec& m, const TrainingConfig& t) {
   }
   if (t.recompute == Recompute::full) f.recompute = f.forward - head_gemm;
   if (t.recompute == Recompute::selective) f.recompute = layers * attention_core;
+  if (t.recompute == Recompute::selective_op) f.recompute = layers * per_op_recompute_flops_per_token(m);
   return f;
+}
+
+std::vector<BlockMatmul> block_matmuls(const ModelSpec& m) {
+  const BlockShapes s = shapes(m);
+  const double h = static_cast<double>(m.hidden), q = static_cast<double>(s.q_out);
+  const double kv = static_cast<double>(s.kv_out), f = static_cast<double>(m.ffn_hidden);
+  if (m.arch == Arch::llama)
+    return {{"q", h, q, false, false},     {"k", h, kv, false, false},  {"v", h, kv, false, false},
+            {"o", q, h, true, false},      {"gate", h, f, false, true}, {"up", h, f, false, true},
+            {"down", f, h, true, true}};
+  return {{"qkv", h, q + 2 * kv, false, false}, {"o", q, h, true, false}, {"up", h, f, false, true},
+          {"down", f, h, true, true}};
+}
+
+// torchtitan counts the block's mm calls from 1 and recomputes when the count is even.
+bool per_op_checkpoint_saves(size_t matmul_index) { return matmul_index % 2 == 0; }
+
+double per_op_recompute_flops_per_token(const ModelSpec& m) {
+  const std::vector<BlockMatmul> matmuls = block_matmuls(m);
+  double flops = 0;
+  for (size_t i = 0; i < matmuls.size(); ++i)
+    if (!per_op_checkpoint_saves(i)) flops += 2 * matmuls[i].in * matmuls[i].out;
+  return flops;
 }
 
 }  // namespace stepsim

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "scenario/model_spec.h"
 #include "scenario/training_config.h"
@@ -46,6 +47,24 @@ struct FlopsPerToken {
   double model() const { return forward + backward; }  // model FLOPs (no recompute)
   double hardware() const { return model() + recompute; }
 };
+
+// One matmul of a dense block, per token: input and output widths (full, before TP). Row-
+// parallel matmuls (attention output, MLP down) produce the full hidden width on every TP rank.
+struct BlockMatmul {
+  const char* name;  // q, k, v, qkv, o, gate, up, down
+  double in, out;
+  bool row_parallel;
+  bool mlp;
+};
+
+// The matmuls of one dense block in the order a forward pass calls them: Llama q, k, v, o,
+// gate, up, down (separate projections, as torchtitan's Llama); GPT qkv, o, up, down.
+std::vector<BlockMatmul> block_matmuls(const ModelSpec& m);
+
+// torchtitan's per-op selective checkpointing (selective_ac_option "op") saves the output of
+// the 1st, 3rd, 5th... matmul of a block and recomputes the 2nd, 4th...: those matmuls' FLOPs.
+bool per_op_checkpoint_saves(size_t matmul_index);
+double per_op_recompute_flops_per_token(const ModelSpec& m);
 
 // Per token of a sequence of length seq_len. With LoRA/QLoRA the frozen weights get no weight
 // gradient; the adapters' own GEMMs are added.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
+#include <utility>
 
 #include "workload/activation_memory.h"
 #include "workload/layer_lowering.h"
@@ -32,6 +34,7 @@ class StageBuilder {
 
   RankProgram build() {
     add_static_memory();
+    if (shards_params()) root_gather_ = lowering_.gather_root_parameters(program_, rank_);
     for (const PipelineStep& step : pipeline_order(t_.schedule, t_.pp, t_.vp, m_, rank_)) {
       if (step.kind == PipelineStep::forward) forward(step.micro_batch, step.chunk);
       else backward(step.micro_batch, step.chunk);
@@ -55,10 +58,35 @@ class StageBuilder {
     Op start;
     start.kind = OpKind::norm;  // a zero-cost marker that carries the resident state
     start.phase = Phase::forward;
+    const bool per_step_gradients = t_.gradients_set_to_none && !t_.optimizer_in_backward;
     start.at_start = {{MemCategory::weights, states.weights},
-                      {MemCategory::gradients, states.gradients},
+                      {MemCategory::gradients, per_step_gradients ? 0 : states.gradients},
                       {MemCategory::optimizer, states.optimizer}};
     program_.add(start);
+    if (per_step_gradients) plan_per_step_gradients(states.gradients);
+  }
+
+  // zero_grad(set_to_none=True): each block's (sharded) gradients appear when its first backward
+  // of the step ends; embedding, head and final norm share the rest, which appears with the
+  // stage's first backward. All of them are freed after the optimizer step.
+  void plan_per_step_gradients(double total) {
+    const RankParameters r = rank_parameters(s_, rank_);
+    const BlockParameters block = block_parameters(s_);
+    const bool full = t_.finetune == Finetune::full;
+    const double trainable = full ? r.parameters : r.lora_parameters;
+    if (!(total > 0) || !(trainable > 0)) return;
+    gradients_per_layer_ = total * (full ? block.parameters : block.lora_parameters) / trainable;
+    gradients_outside_layers_ = std::max(0.0, total - gradients_per_layer_ * r.layers);
+  }
+
+  void allocate_layer_gradients(int layer, uint32_t op) {
+    if (gradients_per_layer_ <= 0 && gradients_outside_layers_ <= 0) return;
+    double bytes = 0;
+    if (gradients_outside_layers_ > 0) bytes += std::exchange(gradients_outside_layers_, 0.0);
+    if (layers_with_gradients_.insert(layer).second) bytes += gradients_per_layer_;
+    if (bytes <= 0) return;
+    program_.ops[op].at_end.push_back({MemCategory::gradients, bytes});
+    allocated_gradients_ += bytes;
   }
 
   // ZeRO-3/FSDP: gather a layer's parameters before use; one layer of prefetch ahead.
@@ -83,6 +111,7 @@ class StageBuilder {
   void forward(int mb, int chunk) {
     const Chunk& c = chunks_[static_cast<size_t>(chunk)];
     std::vector<uint32_t> input;
+    if (root_gather_) input.push_back(*std::exchange(root_gather_, std::nullopt));
     if (!first_stage(chunk)) input.push_back(lowering_.pipeline_recv(program_, mb, chunk, Phase::forward));
     if (first_stage(chunk)) input.push_back(lowering_.embedding_forward(program_, mb));
     for (int l = c.first_layer; l < c.first_layer + c.layers; ++l) {
@@ -108,6 +137,7 @@ class StageBuilder {
       if (params) input.push_back(*params);
       if (t_.recompute == Recompute::full) input = {lowering_.layer_forward(program_, l, mb, Phase::recompute, input)};
       uint32_t last = lowering_.layer_backward(program_, l, mb, input);
+      allocate_layer_gradients(l, last);
       input = {last};
       gradients_ready(l, mb, last, last_micro_batch);
     }
@@ -147,6 +177,10 @@ class StageBuilder {
   // Embedding and output-layer gradients join the last bucket (they are ready last in DDP's
   // reverse order). ZeRO-3's root unit (embedding and head) is not modelled separately yet.
   void finish_gradients() {
+    if (shards_params()) {
+      const uint32_t last = static_cast<uint32_t>(program_.ops.size() - 1);
+      grad_ops_.push_back(lowering_.reduce_root_gradients(program_, rank_, m_ - 1, last));
+    }
     if (!shards_params() && dp_sync()) {
       if (rank_ == 0) bucket_bytes_ += lowering_.embedding_gradient_bytes();
       if (rank_ == t_.pp - 1) bucket_bytes_ += lowering_.head_gradient_bytes();
@@ -157,6 +191,7 @@ class StageBuilder {
 
   void optimizer() {
     uint32_t step = lowering_.optimizer_step(program_, rank_, grad_ops_);
+    if (allocated_gradients_ > 0) program_.ops[step].at_end.push_back({MemCategory::gradients, -allocated_gradients_});
     if ((t_.sharding == Sharding::zero1 || t_.sharding == Sharding::zero2) && dp_sync())
       lowering_.gather_updated_parameters(program_, rank_, step);
   }
@@ -173,6 +208,9 @@ class StageBuilder {
   std::vector<uint32_t> grad_ops_;
   double bucket_bytes_ = 0;
   uint32_t bucket_producer_ = 0;
+  double gradients_per_layer_ = 0, gradients_outside_layers_ = 0, allocated_gradients_ = 0;
+  std::set<int> layers_with_gradients_;
+  std::optional<uint32_t> root_gather_;
 };
 
 }  // namespace
