@@ -7,7 +7,9 @@
 // (published_runs.h); it is read here only to score. Framework recipes (framework_recipes.h:
 // pure bf16, the loss kernel, checkpoint offload, optimizer in backward) took the median from
 // 27.8 % to 15.3 % and the wrong verdicts from 7 of 9 scored to 5 of 23 (the VRAM-budget rows of
-// Unsloth's table now count, with the budget as the card's capacity).
+// Unsloth's table now count, with the budget as the card's capacity). Gradients set to None,
+// the FSDP root unit, torchtitan's per-op checkpointing, compiled chunked cross-entropy, fused
+// optimizer steps, LoRA dropout and the allocated-memory units took them to 13.0 % and 3 of 23.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -42,8 +44,12 @@ std::vector<Scored> score_memory_rows() {
     auto v = evaluate_memory(*rs.scenario, false);
     REQUIRE(v.ok());
     Scored s{row.id, row.metric, row.measured_value, 0, true};
-    if (row.metric == "peak_mem_gib") s.predicted = v.value().worst.peak_reserved_bytes / (1024.0 * 1024 * 1024);
-    if (row.metric == "peak_mem_gb") s.predicted = v.value().worst.peak_device_bytes / 1e9;
+    const std::string unit = row.cell("measured_unit");
+    const bool allocated = unit.find("active") != std::string::npos || unit.find("allocated") != std::string::npos;
+    const RankMemory& worst = v.value().worst;
+    if (row.metric == "peak_mem_gib")
+      s.predicted = (allocated ? worst.peak_tensor_bytes : worst.peak_reserved_bytes) / (1024.0 * 1024 * 1024);
+    if (row.metric == "peak_mem_gb") s.predicted = (allocated ? worst.peak_tensor_bytes : worst.peak_device_bytes) / 1e9;
     if (verdict) s.verdict_right = v.value().oom == (row.metric == "oom");
     scored.push_back(s);
   }
@@ -73,10 +79,10 @@ TEST_CASE("peak memory and fits/oom verdicts against published runs", "[accuracy
   const double median = errors[errors.size() / 2];
   WARN(fmt::format("{} peak rows, median |error| {:.1f} %; {} verdict rows wrong\n{}", errors.size(), 100 * median,
                    wrong, table));
-  constexpr double kRecordedMedian = 0.153;  // 2026-11-25; target 0.10
-  // litgpt-r4, litgpt-r10, liger-r1 predicted to fit but OOM; unsloth-r1, unsloth-r5 (Unsloth's
-  // longest context that fits) predicted 9 % and 12 % over. Target 0.
-  constexpr int kRecordedWrongVerdicts = 5;
+  constexpr double kRecordedMedian = 0.130;  // 2026-11-25 (third session); target 0.10
+  // litgpt-r10 predicted to fit but OOM (LitGPT's multi-GPU strategy of 2023 is not known);
+  // unsloth-r1, unsloth-r5 (Unsloth's longest context that fits) predicted 1 % and 4 % over. Target 0.
+  constexpr int kRecordedWrongVerdicts = 3;
   CHECK(median <= kRecordedMedian + 0.01);
   CHECK(wrong <= kRecordedWrongVerdicts);
 }

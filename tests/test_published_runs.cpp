@@ -251,8 +251,14 @@ TEST_CASE("framework recipes fill what the row leaves empty, and say so", "[publ
   RunScenario chunked = scenario_for_run(
       row({{"source", "torchtune README"}, {"notes", "x; active techniques: packed, compile, chunked CE; y"}}), catalog());
   REQUIRE(chunked.scenario);
-  CHECK(chunked.scenario->training.loss == LossKernel::chunked);
+  CHECK(chunked.scenario->training.loss == LossKernel::chunked_compiled);  // compiled with its upcast
   CHECK_FALSE(chunked.scenario->training.optimizer_in_backward);
+  CHECK(chunked.scenario->training.fused_optimizer_step);
+  CHECK(chunked.scenario->training.gradients_set_to_none);
+  RunScenario eager_chunked = scenario_for_run(
+      row({{"source", "torchtune README"}, {"notes", "x; active techniques: packed, chunked CE; y"}}), catalog());
+  REQUIRE(eager_chunked.scenario);
+  CHECK(eager_chunked.scenario->training.loss == LossKernel::chunked);
   RunScenario unpacked = scenario_for_run(
       row({{"source", "torchtune README"}, {"notes", "active techniques: unpacked (padding-dependent)"}}), catalog());
   CHECK(unpacked.skip_reason.find("unpacked dataset") != std::string::npos);
@@ -261,6 +267,18 @@ TEST_CASE("framework recipes fill what the row leaves empty, and say so", "[publ
   REQUIRE(lit.scenario);
   CHECK(lit.scenario->training.recompute == Recompute::none);
   CHECK(lit.scenario->training.loss == LossKernel::chunked);
+  CHECK(lit.scenario->training.lora_targets == LoraTargets::qv);
+  CHECK(lit.scenario->training.lora_dropout == Approx(0.05));
+  // torchtitan's per-op policy refines the row's "selective"; other values stay as written.
+  RunScenario titan = scenario_for_run(row({{"source", "torchtitan MXFP8 doc"}, {"recompute", "selective"},
+                                            {"notes", "per-op selective AC; x"}}), catalog());
+  REQUIRE(titan.scenario);
+  CHECK(titan.scenario->training.recompute == Recompute::selective_op);
+  CHECK(titan.scenario->training.gradients_set_to_none);
+  RunScenario titan_full = scenario_for_run(row({{"source", "torchtitan MXFP8 doc"}, {"recompute", "full"},
+                                                 {"notes", "per-op selective AC; x"}}), catalog());
+  REQUIRE(titan_full.scenario);
+  CHECK(titan_full.scenario->training.recompute == Recompute::full);
   // Unsloth's own rows use its fused loss and offloaded checkpoints; its Hugging Face rows do not.
   RunScenario uns = scenario_for_run(
       row({{"source", "Unsloth README"}, {"finetune", "qlora"}, {"notes", "implementation Unsloth; method: QLoRA"}}),
@@ -279,6 +297,8 @@ TEST_CASE("framework recipes fill what the row leaves empty, and say so", "[publ
   REQUIRE(megatron.scenario);
   CHECK(megatron.scenario->training.loss == LossKernel::fp32_logits);
   CHECK(megatron.scenario->training.fp32_master_weights);
+  CHECK_FALSE(megatron.scenario->training.gradients_set_to_none);
+  CHECK_FALSE(megatron.scenario->training.fused_optimizer_step);
 }
 
 TEST_CASE("every shipped row yields a scenario or a skip reason", "[published]") {

@@ -34,6 +34,7 @@ nlohmann::json fake_report(bool oom = false, bool host_oom = false) {
                         {"memory",
                          {{"peak_bytes", 5e9},
                           {"peak_reserved_bytes", 3.0 * 1024 * 1024 * 1024},
+                          {"peak_allocated_bytes", 2.0 * 1024 * 1024 * 1024},
                           {"oom", oom},
                           {"host", {{"oom", host_oom}}}}}};
 }
@@ -61,6 +62,10 @@ TEST_CASE("each metric is read from the report in the row's unit", "[validate]")
   CHECK(*predicted_metric("peak_mem_gib", report) == Approx(3.0));  // reserved bytes / 2^30
   CHECK(*predicted_metric("peak_mem_gb", report) == Approx(5.0));   // device bytes / 1e9
   CHECK(*predicted_metric("fits", report) == Approx(5.0));
+  // A unit that names the allocated (active) peak is read as torch.cuda.max_memory_allocated().
+  CHECK(*predicted_metric("peak_mem_gib", report, nullptr, "GiB (peak active)") == Approx(2.0));
+  CHECK(*predicted_metric("peak_mem_gb", report, nullptr, "GB (max_memory_allocated)") ==
+        Approx(2.0 * 1024 * 1024 * 1024 / 1e9));
   CHECK(metric_kind("mfu") == MetricKind::throughput);
   CHECK(metric_kind("peak_mem_gb") == MetricKind::memory);
   CHECK(metric_kind("oom") == MetricKind::verdict);

@@ -69,6 +69,7 @@ OJson memory_json(const Scenario& s, const StaticFigures& f, const WorkloadFacts
   OJson j{{"capacity_bytes", v.capacity_bytes},
           {"peak_bytes", v.worst.peak_device_bytes},
           {"peak_reserved_bytes", v.worst.peak_reserved_bytes},
+          {"peak_allocated_bytes", v.worst.peak_tensor_bytes},
           {"required_bytes", v.worst.required_bytes},
           {"first_step_peak_bytes", v.worst.first_step_peak_device_bytes},
           {"peak_rank", w.peak_global_rank},

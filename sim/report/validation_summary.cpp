@@ -52,7 +52,8 @@ constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
 }  // namespace
 
-std::optional<double> predicted_metric(const std::string& metric, const nlohmann::json& report, std::string* why) {
+std::optional<double> predicted_metric(const std::string& metric, const nlohmann::json& report, std::string* why,
+                                       const std::string& unit) {
   auto need = [&](const std::string& path) {
     auto v = number_at(report, path);
     if (!v && why) *why = "the report has no " + path;
@@ -74,9 +75,14 @@ std::optional<double> predicted_metric(const std::string& metric, const nlohmann
     if (!gpus || !(*step > 0) || !(*gpus > 0)) return std::nullopt;
     return *flops / *step / *gpus / 1e12;
   }
-  if (metric == "peak_mem_gib") {  // PyTorch's max_memory_reserved()
-    auto v = need("memory.peak_reserved_bytes");
+  const bool allocated = unit.find("active") != std::string::npos || unit.find("allocated") != std::string::npos;
+  if (metric == "peak_mem_gib") {  // PyTorch's max_memory_reserved(), or max_memory_allocated()
+    auto v = need(allocated ? "memory.peak_allocated_bytes" : "memory.peak_reserved_bytes");
     return v ? std::optional<double>(*v / kGiB) : std::nullopt;
+  }
+  if (metric == "peak_mem_gb" && allocated) {  // max_memory_allocated() / 1e9 (LitGPT's "Memory used")
+    auto v = need("memory.peak_allocated_bytes");
+    return v ? std::optional<double>(*v / 1e9) : std::nullopt;
   }
   if (metric == "peak_mem_gb" || metric == "fits" || metric == "oom") {  // nvidia-smi, decimal GB
     auto v = need("memory.peak_bytes");
@@ -116,7 +122,7 @@ ValidationRow skipped_row(const PublishedRun& run, const std::vector<std::string
 ValidationRow compare_run(const PublishedRun& run, const std::vector<std::string>& defaults,
                           const nlohmann::json& report) {
   std::string why;
-  auto predicted = predicted_metric(run.metric, report, &why);
+  auto predicted = predicted_metric(run.metric, report, &why, run.cell("measured_unit"));
   if (!predicted) return skipped_row(run, defaults, why, /*failed=*/true);
   ValidationRow r = skipped_row(run, defaults, "");
   r.skipped = false;

@@ -23,6 +23,12 @@ constexpr const char* kTorchtuneBf16 =
     "torchtune recipes train in pure bf16 (dtype: bf16, no fp32 master copy): memory.md §1 'Pure bf16'";
 constexpr const char* kTorchtuneUpcast =
     "torchtune's TransformerDecoder returns fp32 logits (output(h).float()) before the cross-entropy: memory.md §2.3";
+constexpr const char* kTorchtuneChunkedCompiled =
+    "notes: chunked CE with torch.compile (CEWithChunkedOutputLoss: 'The CE and upcasting have to be compiled "
+    "together'; each compiled chunk saves only its bf16 logits)";
+constexpr const char* kTorchtuneOptimizerStep =
+    "torchtune configs build torch.optim.AdamW with foreach: False (llama3_1 configs, 2024-07) or fused: True "
+    "(later configs): no full-size multi-tensor temporaries";
 constexpr const char* kTorchtuneCheckpointing =
     "torchtune configs set enable_activation_checkpointing: True";
 constexpr const char* kTorchtuneSingleDevice =
@@ -32,6 +38,8 @@ constexpr const char* kLitgptNoCheckpointing =
     "LitGPT finetune scripts of 2023 run without activation checkpointing";
 constexpr const char* kLitgptChunked =
     "LitGPT runs the output layer with lm_head_chunk_size=128 and chunked_cross_entropy";
+constexpr const char* kLitgptLora =
+    "LitGPT finetune/lora.py (2023): lora_query and lora_value only, lora_dropout = 0.05";
 constexpr const char* kHfUpcast =
     "Hugging Face models upcast the logits to fp32 and keep them with the fp32 log-softmax: memory.md §2.3";
 constexpr const char* kHfCheckpointing = "the recipe enables gradient_checkpointing, as fine-tuning recipes do";
@@ -39,8 +47,23 @@ constexpr const char* kUnslothFused =
     "Unsloth computes the loss with a fused chunked cross-entropy (Apple CCE): memory.md §2.3";
 constexpr const char* kUnslothOffload = "Unsloth offloads the gradient-checkpoint activations to CPU memory";
 
-void add(FrameworkRecipe& r, const std::string& key, nlohmann::json value, const std::string& why) {
-  r.settings.push_back({key, std::move(value), why});
+constexpr const char* kSetToNone =
+    "PyTorch's optimizer.zero_grad() sets gradients to None (set_to_none=True since PyTorch 2.0): they are "
+    "allocated during backward and freed after the step";
+constexpr const char* kTorchtitanPerOp =
+    "notes: per-op selective AC (torchtitan selective_ac_option 'op': matmul outputs saved except every "
+    "second one, attention outputs saved)";
+
+void add(FrameworkRecipe& r, const std::string& key, nlohmann::json value, const std::string& why,
+         const std::string& refines = "") {
+  r.settings.push_back({key, std::move(value), why, refines});
+}
+
+// torchtune's chunked cross-entropy, compiled together with its upcast when the run compiles.
+void add_torchtune_loss(FrameworkRecipe& r, const std::string& notes) {
+  if (!contains(notes, "chunked ce")) return add(r, "loss", "upcast", kTorchtuneUpcast);
+  if (contains(notes, "compile")) return add(r, "loss", "chunked-compiled", kTorchtuneChunkedCompiled);
+  add(r, "loss", "chunked", "notes: chunked CE (torchtune CEWithChunkedOutputLoss)");
 }
 
 // torchtune's README optimisation table lists, per row, the techniques on top of the baseline.
@@ -51,8 +74,7 @@ void torchtune_techniques(FrameworkRecipe& r, const std::string& notes) {
     r.skip_reason = "unpacked dataset: the tokens per sequence depend on padding and are not stated";
     return;
   }
-  add(r, "loss", contains(techniques, "chunked ce") ? "chunked" : "upcast",
-      contains(techniques, "chunked ce") ? "notes: chunked CE (torchtune CEWithChunkedOutputLoss)" : kTorchtuneUpcast);
+  add_torchtune_loss(r, techniques);
   if (contains(techniques, "optimizer step fused into backward") && !contains(techniques, "no optimizer-in-backward"))
     add(r, "optimizer_in_backward", true, "notes: optimizer step fused into backward");
   if (contains(techniques, "activation offloading")) add(r, "activation_offload", true, "notes: activation offloading");
@@ -61,8 +83,9 @@ void torchtune_techniques(FrameworkRecipe& r, const std::string& notes) {
 void torchtune(FrameworkRecipe& r, const std::string& notes, long num_gpus, const std::string& finetune) {
   r.framework = "torchtune";
   add(r, "master_weights", "none", kTorchtuneBf16);
+  add(r, "optimizer_step", "fused", kTorchtuneOptimizerStep);
   if (contains(notes, "active techniques:")) return torchtune_techniques(r, notes);
-  add(r, "loss", "upcast", kTorchtuneUpcast);
+  add_torchtune_loss(r, notes);
   add(r, "recompute", "full", kTorchtuneCheckpointing);
   if (num_gpus == 1 && finetune == "full") {
     add(r, "optimizer", "adamw8bit", kTorchtuneSingleDevice);
@@ -89,13 +112,20 @@ FrameworkRecipe framework_recipe(const PublishedRun& row, long num_gpus, const s
   const std::string source = lower(row.cell("source"));
   const std::string notes = lower(row.cell("notes"));
   FrameworkRecipe r;
-  if (contains(source, "torchtune")) {
+  if (contains(source, "torchtitan")) {
+    r.framework = "torchtitan";
+    if (contains(notes, "per-op selective ac")) add(r, "recompute", "selective-op", kTorchtitanPerOp, "selective");
+  } else if (contains(source, "torchtune")) {
     torchtune(r, notes, num_gpus, finetune);
   } else if (contains(source, "litgpt")) {
     r.framework = "litgpt";
     add(r, "master_weights", "none", kLitgptBf16);
     add(r, "recompute", "none", kLitgptNoCheckpointing);
     add(r, "loss", "chunked", kLitgptChunked);
+    if (finetune != "full") {
+      add(r, "lora_targets", "qv", kLitgptLora);
+      add(r, "lora_dropout", 0.05, kLitgptLora);
+    }
   } else if (contains(source, "unsloth") || contains(source, "llama-factory")) {
     // Both compare Unsloth's kernels with Hugging Face + FlashAttention-2 row by row.
     if (contains(notes, "implementation unsloth")) unsloth_kernels(r);
@@ -104,6 +134,8 @@ FrameworkRecipe framework_recipe(const PublishedRun& row, long num_gpus, const s
              contains(source, "answer.ai") || contains(source, "liger")) {
     hugging_face(r);
   }
+  // Every framework above runs PyTorch's own training loop (no persistent gradient buffer).
+  if (!r.framework.empty() && r.skip_reason.empty()) add(r, "zero_grad", "set_to_none", kSetToNone);
   return r;
 }
 

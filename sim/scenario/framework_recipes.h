@@ -23,6 +23,10 @@ struct RecipeSetting {
   std::string key;        // training key, e.g. "master_weights"
   nlohmann::json value;   // e.g. "none"
   std::string why;        // reason and source, shown in the row's defaults
+  // Non-empty: the setting also replaces the row's own column when the column holds exactly
+  // this value, which the framework's phrase in `notes` makes precise ("selective" ->
+  // torchtitan's "selective-op").
+  std::string refines;
 };
 
 struct FrameworkRecipe {

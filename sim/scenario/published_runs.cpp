@@ -401,7 +401,8 @@ Json training_json(RowReader& r, int64_t num_gpus) {
   const FrameworkRecipe recipe = framework_recipe(r.row(), static_cast<long>(num_gpus), r.text_or_silent("finetune", "full"));
   if (!recipe.skip_reason.empty()) r.fail(recipe.skip_reason);
   for (const RecipeSetting& setting : recipe.settings) {
-    if (!r.text(setting.key).empty()) continue;  // the row's own column wins (recompute, optimizer)
+    const std::string stated = r.text(setting.key);
+    if (!stated.empty() && stated != setting.refines) continue;  // the row's own column wins
     t[setting.key] = setting.value;
     r.note(setting.key, setting.value.is_string() ? setting.value.get<std::string>() : setting.value.dump(),
            recipe.framework + ": " + setting.why);
