@@ -16,6 +16,7 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "report/validation_summary.h"
 #include "scenario/published_runs.h"
 #include "workload/memory_verdict.h"
 
@@ -44,8 +45,7 @@ std::vector<Scored> score_memory_rows() {
     auto v = evaluate_memory(*rs.scenario, false);
     REQUIRE(v.ok());
     Scored s{row.id, row.metric, row.measured_value, 0, true};
-    const std::string unit = row.cell("measured_unit");
-    const bool allocated = unit.find("active") != std::string::npos || unit.find("allocated") != std::string::npos;
+    const bool allocated = measures_allocated_memory(row.cell("measured_unit"));
     const RankMemory& worst = v.value().worst;
     if (row.metric == "peak_mem_gib")
       s.predicted = (allocated ? worst.peak_tensor_bytes : worst.peak_reserved_bytes) / (1024.0 * 1024 * 1024);

@@ -52,6 +52,10 @@ constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
 }  // namespace
 
+bool measures_allocated_memory(const std::string& unit) {
+  return unit.find("active") != std::string::npos || unit.find("allocated") != std::string::npos;
+}
+
 std::optional<double> predicted_metric(const std::string& metric, const nlohmann::json& report, std::string* why,
                                        const std::string& unit) {
   auto need = [&](const std::string& path) {
@@ -75,7 +79,7 @@ std::optional<double> predicted_metric(const std::string& metric, const nlohmann
     if (!gpus || !(*step > 0) || !(*gpus > 0)) return std::nullopt;
     return *flops / *step / *gpus / 1e12;
   }
-  const bool allocated = unit.find("active") != std::string::npos || unit.find("allocated") != std::string::npos;
+  const bool allocated = measures_allocated_memory(unit);
   if (metric == "peak_mem_gib") {  // PyTorch's max_memory_reserved(), or max_memory_allocated()
     auto v = need(allocated ? "memory.peak_allocated_bytes" : "memory.peak_reserved_bytes");
     return v ? std::optional<double>(*v / kGiB) : std::nullopt;

@@ -33,8 +33,10 @@ bool metric_needs_engine(const std::string& metric);
 // The prediction in the unit of `metric` (mfu in percent, peak_mem_gib in GiB of reserved memory,
 // peak_mem_gb in GB of device memory, fits/oom: device peak in GB). nullopt when the report lacks
 // the figure; `why` then says which field was missing.
-// `unit` is the row's measured_unit: a peak_mem_gib or peak_mem_gb row whose unit says "active"
-// or "allocated" measured torch.cuda.max_memory_allocated(), so the prediction is the tensor peak.
+// A memory row whose measured_unit says "active" or "allocated" measured
+// torch.cuda.max_memory_allocated(): its prediction is the tensor peak, not reserved or device memory.
+bool measures_allocated_memory(const std::string& unit);
+// `unit` is the row's measured_unit (see measures_allocated_memory).
 std::optional<double> predicted_metric(const std::string& metric, const nlohmann::json& report,
                                        std::string* why = nullptr, const std::string& unit = "");
 // fits/oom only: the simulated verdict (device or host out of memory) matches the row's metric.
