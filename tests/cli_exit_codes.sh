@@ -24,6 +24,13 @@ expect 2 '' -- "$stepsim" catalog nonsense
 # the full fine-tune's model states alone exceed 80 GB: a certain OOM
 expect 3 'OUT OF MEMORY' -- "$stepsim" run "$src/scenarios/llama3-70b-full-zero3-h100-pcie.json" --fail-on-oom
 expect 0 'OUT OF MEMORY' -- "$stepsim" run "$src/scenarios/llama3-70b-full-zero3-h100-pcie.json"
+# a topology's host memory bandwidth without its source is bad input, named by file and key
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); d.pop('host_memory_bandwidth_source'); json.dump(d, open(sys.argv[2], 'w'))" \
+  "$src/topologies/dgx-h100.json" "$tmp/unsourced.json"
+expect 2 'unsourced.json:[0-9]*: host_memory_bandwidth_source: host_memory_bandwidth_gbps has no source' -- \
+  "$stepsim" check "$tmp/unsourced.json"
+expect 2 'host_memory_bandwidth_gbps has no source' -- \
+  "$stepsim" run "$src/scenarios/llama3-70b-tp8-dgx-h100.json" --no-engine --set cluster.topology="$tmp/unsourced.json"
 # hostile bytes: truncated, binary, deep nesting, huge numbers, NaN, negative
 printf '{"cluster": {"topology": "dgx-h100"' > "$tmp/truncated.json"
 head -c 4096 /dev/urandom > "$tmp/binary.json"

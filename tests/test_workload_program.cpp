@@ -110,8 +110,10 @@ TEST_CASE("each parallelism adds its collectives", "[program]") {
   const RankProgram& p = z3_workload.stages[0];
   auto fw = count_kinds(p, Phase::forward);
   auto bw = count_kinds(p, Phase::backward);
-  CHECK(fw["all_gather/dp_shard"] == 80 * 8 + 1);  // + the root unit (embedding, head, final norm) once
-  CHECK(bw["all_gather/dp_shard"] == 80 * 8);
+  // DeepSpeed fetches the embedding and the output layer on each use: + 2 per micro-batch each way;
+  // their gradients are reduce-scattered once at the end.
+  CHECK(fw["all_gather/dp_shard"] == 80 * 8 + 2 * 8);
+  CHECK(bw["all_gather/dp_shard"] == 80 * 8 + 2 * 8);
   CHECK(bw["reduce_scatter/dp_shard"] == 80 * 8 + 1);
   // DDP: gradients all-reduced once, during the last micro-batch's backward, in buckets of at
   // least 25 MB that never split a layer (a Llama-3-8B layer holds 436 MB of bf16 gradients):
@@ -289,5 +291,20 @@ TEST_CASE("FSDP gathers the root unit once and releases it after its gradients",
   const std::vector<double> gathered = category_after_each_op(p, MemCategory::gathered_parameters);
   CHECK(gathered.back() == Approx(0).margin(1));
   CHECK(*std::max_element(gathered.begin(), gathered.end()) >= root);
+  // ZeRO-3 holds the output layer only while it runs: the loss moment has the head gathered,
+  // the embedding is not.
+  Scenario z3 = scenario("llama3-8b", "\"topology\": \"dgx-h100\"",
+                         "\"seq_len\": 2048, \"global_batch\": 8, \"sharding\": \"zero3\"");
+  const RankProgram q = build_workload(z3, overheads()).stages[0];
+  const std::vector<double> z3_gathered = category_after_each_op(q, MemCategory::gathered_parameters);
+  const double head = 2.0 * (128256.0 * 4096 + 4096);
+  for (size_t i = 0; i < q.ops.size(); ++i)
+    if (q.ops[i].kind == OpKind::lm_head && q.ops[i].phase == Phase::forward) {
+      CHECK(z3_gathered[i] == Approx(0).margin(1));  // released when the output layer's forward ends
+      double during = 0;
+      for (size_t j = 0; j < i; ++j) during = z3_gathered[j];
+      CHECK(during >= head);
+    }
+  CHECK(z3_gathered.back() == Approx(0).margin(1));
 }
 

@@ -38,6 +38,7 @@ DEVICE_KINDS = {"gpu", "nvswitch", "pcie_switch", "cpu", "nic"}
 FABRIC_KINDS = {"single_switch", "fat_tree", "rail_optimized"}
 
 TOP_KEYS = {"id": True, "description": False, "gpu": True, "nodes": False, "host_memory_gb": True,
+            "host_memory_bandwidth_gbps": False, "host_memory_bandwidth_source": False,
             "link_types": True, "node": True, "fabric": False}
 LINK_TYPE_KEYS = {"kind": True, "bandwidth_gbps": True, "latency_us": True, "source": True}
 DEVICE_KEYS = {"id": True, "kind": True}
@@ -169,6 +170,13 @@ def check_topology(path, known_gpus):
         rep.error("gpu", f"unknown GPU catalog id {gpu!r}")
     check_number(rep, doc, "nodes", "", 1, 1 << 20, integer=True)
     check_number(rep, doc, "host_memory_gb", "", 1e-9, 1e9)
+    # Optional peak host DRAM bandwidth; a figure needs its source and a source its figure.
+    check_number(rep, doc, "host_memory_bandwidth_gbps", "", 1, 1e5)
+    check_string(rep, doc, "host_memory_bandwidth_source", "")
+    if "host_memory_bandwidth_gbps" in doc and "host_memory_bandwidth_source" not in doc:
+        rep.error("host_memory_bandwidth_source", "host_memory_bandwidth_gbps has no source")
+    if "host_memory_bandwidth_source" in doc and "host_memory_bandwidth_gbps" not in doc:
+        rep.error("host_memory_bandwidth_source", "a source without host_memory_bandwidth_gbps")
 
     link_types = doc.get("link_types")
     lt_kind = {}

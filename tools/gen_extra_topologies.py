@@ -101,6 +101,24 @@ SLICES = {
 }
 
 
+HOST_BW_DGX2 = (255.9, (
+    "2 sockets x 6 DDR4 channels x 2666 MT/s x 8 B = 255.9 GB/s. CPU 2x Intel Xeon Platinum 8168 (Skylake-SP, "
+    "24 cores, 2.7 GHz; NVIDIA DGX-2 datasheet), 6 DDR4-2666 channels per socket; anandtech.com 'Intel "
+    "Skylake-EP vs AMD EPYC 7000' (2017), memory subsystem page: a dual Skylake-SP at DDR4-2666 'has "
+    "access to 256 GB per second (2.66 GT/s x 8 bytes per channel x 6 channels x 2 sockets)'. 1.5 TB = "
+    "24x 64 GB, 2 DIMMs per channel, which Skylake-SP runs at full 2666 MT/s."))
+
+# A slice gets the box's host bandwidth shared evenly per GPU, like its host memory.
+SLICE_HOST_BW = {"a100": g.HOST_BW_DGX_A100, "h100": g.HOST_BW_DGX_H100, "b200": g.HOST_BW_DGX_B200}
+
+
+def slice_host_bandwidth(key, n):
+    box_gbps, box_source = SLICE_HOST_BW[key]
+    gbps = round(box_gbps * n / 8, 3)
+    return gbps, (f"{box_gbps} GB/s of the {SLICES[key]['box']} box x {n}/8 GPUs (assumption: a slice gets "
+                  f"its share, as with host memory). Box: {box_source}")
+
+
 def slice_topology(key, n):
     s = SLICES[key]
     links = s["links"] if n > 1 else "no NVLink peer (one GPU: the NVSwitch is not modelled)"
@@ -108,6 +126,7 @@ def slice_topology(key, n):
     note = SLICE_NOTE.format(n=n, which=which, links=links, box=s["box"], mem=256 * n, box_mem=2048)
     return g.make(f"{key}-sxm-{n}gpu", f"{n}x {s['name']}: " + note,
                   gpu=s["gpu"], nodes=1, host_memory_gb=256 * n,
+                  host_memory_bandwidth=slice_host_bandwidth(key, n),
                   node=slice_node(gpus=n, gpus_per_switch=s["gpus_per_switch"], pcie=s["pcie"],
                                   nic=s["nic"], nvswitch=s["nvswitch"]),
                   fabric=g.single_switch(s["nic"]))
@@ -153,6 +172,7 @@ def extra_topologies():
         "EDR 100 Gb/s InfiniBand NICs and 1.5 TB of host memory (pcper.com 2018-03; taken as 1536 GB). "
         "Idealized single-switch EDR fabric (the clusters of the published rows are not documented).",
         gpu="v100-sxm3-32gb", nodes=1, host_memory_gb=1536, node=dgx2_node(),
+        host_memory_bandwidth=HOST_BW_DGX2,
         fabric=g.single_switch("ib-edr-100"))]
     for key in ("a100", "h100", "b200"):
         out += [slice_topology(key, n) for n in (1, 2, 4)]

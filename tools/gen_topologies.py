@@ -314,20 +314,49 @@ DGX_H100_DESC = (
     "modelled. Host memory 2 TB DDR5 (NVIDIA DGX BasePOD RA, core components: DGX H100/H200).")
 
 
+# Peak host DRAM bandwidth per node = sockets x channels x MT/s x 8 bytes (bytes per transfer of a
+# 64-bit channel); it times the offloaded optimizer step (docs/formats/topology.md). (GB/s, source).
+HOST_BW_DGX_H100 = (563.2, (
+    "2 sockets x 8 DDR5 channels x 4400 MT/s x 8 B = 563.2 GB/s. CPU 2x Xeon Platinum 8480C (Sapphire "
+    "Rapids, 8 DDR5 channels per socket; MLPerf Inference v4.1 NVIDIA H200-SXM-141GBx8 system description, "
+    "github.com/mlcommons/inference_results_v4.1 closed/NVIDIA/systems/H200-SXM-141GBx8_TRT_MaxQ.json: "
+    "2x Intel Xeon Platinum 8480C, host memory 32x 64GB MTC40F2046S1RC48BA1 = DDR5-4800 RDIMMs). 32 DIMMs "
+    "on 16 channels = 2 DIMMs per channel, which Sapphire Rapids runs at 4400 MT/s, not 4800 "
+    "(infohub.delltechnologies.com 'Memory Bandwidth for Next-Gen PowerEdge Servers ... Sapphire Rapids': "
+    "4800 MT/s 1DPC / 4400 MT/s 2DPC); DGX H100 shares the host (NVIDIA DGX BasePOD RA)."))
+HOST_BW_DGX_A100 = (409.6, (
+    "2 sockets x 8 DDR4 channels x 3200 MT/s x 8 B = 409.6 GB/s. CPU 2x AMD EPYC 7742 (MLPerf Training "
+    "v1.1 NVIDIA dgxa100 system description); EPYC Rome has 8 DDR4-3200 channels per socket = 204.8 GB/s "
+    "(tomshardware.com/uk/news/amd-confirms-12-ddr5-memory-channels-on-genoa, 2021-12; "
+    "thomas-krenn.com wiki 'Optimization of AMD EPYC 7002 Rome and 7003 Milan working memory "
+    "performance': 8 channels, 3200 MT/s). Weak: 2 TB on 16 channels means 2 DIMMs per channel, which "
+    "EPYC 7003 platforms run at up to 2933 MT/s (infohub.delltechnologies.com 'DDR5 Memory Bandwidth for "
+    "Next-Generation PowerEdge Servers Featuring 4th Gen AMD EPYC Processors'), i.e. 375.5 GB/s."))
+HOST_BW_DGX_B200 = (563.2, (
+    "2 sockets x 8 DDR5 channels x 4400 MT/s x 8 B = 563.2 GB/s. CPU 2x Xeon Platinum 8570 (Emerald Rapids, "
+    "8 DDR5 channels per socket; DGX B200 user guide). Speed assumed as DGX H100: 2 TB on 32 DIMMs = 2 "
+    "DIMMs per channel at 4400 MT/s (Intel 5th Gen Xeon: DDR5-5600 1DPC, 4400 2DPC); the DIMM population of "
+    "DGX B200 is not published: weak (16x 128 GB at 5600 MT/s would give 716.8 GB/s)."))
+HOST_BW_DUAL_TURIN_6400 = (1228.8, (
+    "2 sockets x 12 DDR5 channels x 6400 MT/s x 8 B = 1228.8 GB/s: the 24x 96 GB DDR5-6400 of the dual "
+    "AMD EPYC Turin build in [S14] (hardware/topology.md), one DIMM on each of Turin's 12 channels per "
+    "socket."))
+
+
 def topologies():
     return [
         make("dgx-a100", "NVIDIA DGX A100 (640 GB): " + DGX_A100_DESC
              + " Single-node default with an idealized fabric; dgx-a100-ib-hdr is the Selene cluster.",
-             gpu="a100-sxm4-80gb", nodes=1, host_memory_gb=2048,
+             gpu="a100-sxm4-80gb", nodes=1, host_memory_gb=2048, host_memory_bandwidth=HOST_BW_DGX_A100,
              node=dgx_a100_node("ib-hdr-200"), fabric=single_switch("ib-hdr-200")),
         make("dgx-h100", "NVIDIA DGX H100: " + DGX_H100_DESC.format(gpu="H100 SXM5 80GB")
              + " Single-node default with an idealized fabric; see dgx-h100-ib-ndr and dgx-h100-roce.",
-             gpu="h100-sxm5-80gb", nodes=1, host_memory_gb=2048,
+             gpu="h100-sxm5-80gb", nodes=1, host_memory_gb=2048, host_memory_bandwidth=HOST_BW_DGX_H100,
              node=dgx_h100_node("ib-ndr-400"), fabric=single_switch("ib-ndr-400")),
         make("hgx-h200", "NVIDIA HGX/DGX H200: the DGX H100 layout with H200 SXM 141GB (NVIDIA DGX "
              "BasePOD RA: DGX H200 and H100 share the 2x Xeon 8480C, 4 NVSwitch chips, 8 single-port "
              "ConnectX-7 400G and 2 TB of host memory). " + DGX_H100_DESC.format(gpu="H200 SXM 141GB"),
-             gpu="h200-sxm-141gb", nodes=1, host_memory_gb=2048,
+             gpu="h200-sxm-141gb", nodes=1, host_memory_gb=2048, host_memory_bandwidth=HOST_BW_DGX_H100,
              node=dgx_h100_node("ib-ndr-400"), fabric=single_switch("ib-ndr-400")),
         make("hgx-b200", "NVIDIA DGX B200 (HGX B200 baseboard): 8x B200 with 18 NVLink5 links each; "
              "the NVLink5 switch chips (DGX B200 user guide: 2 switches, 14.4 TB/s aggregate; NVSwitch "
@@ -335,7 +364,7 @@ def topologies():
              "user guide): 2x Xeon Platinum 8570 joined by UPI, 8x single-port ConnectX-7 400G compute "
              "NICs, 2 TB of memory (upgradable to 4 TB). PCIe tree assumed as in DGX H100 (each GPU "
              "and its NIC under one Gen5 switch, GPUs 0-3 on socket 0): not published for DGX B200.",
-             gpu="b200-sxm-180gb", nodes=1, host_memory_gb=2048,
+             gpu="b200-sxm-180gb", nodes=1, host_memory_gb=2048, host_memory_bandwidth=HOST_BW_DGX_B200,
              node=switched_node(gpus=8, gpus_per_switch=1, gpu_pcie="pcie5x16", uplink_pcie="pcie5x16",
                                 nic="ib-ndr-400", nic_pcie="pcie5x16", socket="upi2-20gt",
                                 socket_count=4, nvswitch=("nvlink5", 18, 4)),
@@ -377,6 +406,7 @@ def topologies():
              "topology can scale out over an idealized fabric. Host memory 2304 GB = 24x 96 GB "
              "DDR5-6400 of the dual-Turin build in [S14] (hardware/topology.md).",
              gpu="rtx-pro-6000-blackwell-ws", nodes=1, host_memory_gb=2304,
+             host_memory_bandwidth=HOST_BW_DUAL_TURIN_6400,
              node=dual_root_node(gpus_per_socket=4, gpu_pcie="pcie5x16", socket="xgmi3-turin",
                                  nics_per_socket=2, nic="roce-400", nic_pcie="pcie5x16"),
              fabric=single_switch("roce-400")),
@@ -406,29 +436,29 @@ def topologies():
         make("dgx-a100-ib-hdr", "Selene-style cluster of DGX A100 (640 GB) nodes, the system of "
              "Narayanan et al. SC21: rail-optimized HDR 200 Gb/s InfiniBand, 8 NICs per node; "
              "default 8 nodes. Node: " + DGX_A100_DESC,
-             gpu="a100-sxm4-80gb", nodes=8, host_memory_gb=2048,
+             gpu="a100-sxm4-80gb", nodes=8, host_memory_gb=2048, host_memory_bandwidth=HOST_BW_DGX_A100,
              node=dgx_a100_node("ib-hdr-200"), fabric=FABRIC_SELENE),
         make("dgx-h100-ib-ndr", "DGX SuperPOD H100: DGX H100 nodes on a rail-optimized NDR 400 Gb/s "
              "InfiniBand fabric, 8 NICs per node, 32 nodes per scalable unit; default one SU (32 "
              "nodes). Node: " + DGX_H100_DESC.format(gpu="H100 SXM5 80GB"),
-             gpu="h100-sxm5-80gb", nodes=32, host_memory_gb=2048,
+             gpu="h100-sxm5-80gb", nodes=32, host_memory_gb=2048, host_memory_bandwidth=HOST_BW_DGX_H100,
              node=dgx_h100_node("ib-ndr-400"), fabric=FABRIC_SUPERPOD_H100),
         make("dgx-h100-roce", "Llama 3 style RoCE cluster: 8-GPU H100 nodes (modelled as DGX H100; "
              "Meta's Grand Teton nodes are HGX H100 with one 400G NIC per GPU, per glennklockwood.com "
              "'Meta's H100 clusters') on a 400 Gb/s RoCE Clos; default 2048 nodes = the 16K GPUs of "
              "the Llama 3 405B run. Node: " + DGX_H100_DESC.format(gpu="H100 SXM5 80GB"),
-             gpu="h100-sxm5-80gb", nodes=2048, host_memory_gb=2048,
+             gpu="h100-sxm5-80gb", nodes=2048, host_memory_gb=2048, host_memory_bandwidth=HOST_BW_DGX_H100,
              node=dgx_h100_node("roce-400"), fabric=FABRIC_LLAMA3_ROCE),
         make("a100-roce-200", "MosaicML llm-foundry A100 80GB benchmark cluster: 8x A100 nodes with "
              "NVSwitch and 1600 Gb/s per node of RoCE (8x 200G), modelled as DGX A100 nodes with RoCE "
              "NICs (host memory 2 TB assumed equal to DGX A100 640 GB); default 8 nodes (the "
              "benchmark's largest runs are 64 GPUs). Node: " + DGX_A100_DESC,
-             gpu="a100-sxm4-80gb", nodes=8, host_memory_gb=2048,
+             gpu="a100-sxm4-80gb", nodes=8, host_memory_gb=2048, host_memory_bandwidth=HOST_BW_DGX_A100,
              node=dgx_a100_node("roce-200"), fabric=FABRIC_MOSAIC_ROCE),
     ]
 
 
-def make(id_, description, *, gpu, nodes, host_memory_gb, node, fabric):
+def make(id_, description, *, gpu, nodes, host_memory_gb, node, fabric, host_memory_bandwidth=None):
     used = {l["type"] for l in node["links"]}
     used |= {d["link_type"] for d in node["devices"] if d["kind"] == "nic"}
     if fabric:
@@ -437,16 +467,17 @@ def make(id_, description, *, gpu, nodes, host_memory_gb, node, fabric):
     missing = used - link_types.keys()
     if missing:
         raise SystemExit(f"{id_}: undefined link types {sorted(missing)}")
-    return {
+    out = {
         "id": id_,
         "description": description,
         "gpu": gpu,
         "nodes": nodes,
         "host_memory_gb": host_memory_gb,
-        "link_types": link_types,
-        "node": node,
-        "fabric": fabric,
     }
+    if host_memory_bandwidth:
+        out["host_memory_bandwidth_gbps"], out["host_memory_bandwidth_source"] = host_memory_bandwidth
+    out.update({"link_types": link_types, "node": node, "fabric": fabric})
+    return out
 
 
 def render(topology):

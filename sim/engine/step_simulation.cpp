@@ -15,6 +15,7 @@
 #include "engine/replica_folding.h"
 #include "engine/link_usage.h"
 #include "engine/simgrid_config.h"
+#include "workload/offload_cost.h"
 
 namespace sg4 = simgrid::s4u;
 
@@ -56,7 +57,7 @@ class Replay {
     LinkSampler::enable_plugin();  // before any link exists
     platform_ = build_platform(g_);
     if (!platform_.approximation.empty()) result_.algorithm_note = platform_.approximation;
-    if (s_.training.offload != Offload::none)
+    if (s_.training.offload != Offload::none && !offloaded_step_timed(s_))
       result_.algorithm_note += std::string(result_.algorithm_note.empty() ? "" : "; ") +
                                 "the offloaded optimizer step (gradients and parameters over PCIe, the update on the "
                                 "CPU) is not timed, so the step time is a lower bound";

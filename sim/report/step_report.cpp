@@ -7,6 +7,7 @@
 #include "report/units.h"
 #include "workload/model_math.h"
 #include "workload/model_state_memory.h"
+#include "workload/offload_cost.h"
 
 namespace stepsim {
 
@@ -203,7 +204,7 @@ std::string report_text(const Scenario& s, const WorkloadFacts& w) {
     if (w.critical_path) out += bottleneck_text(rank_bottlenecks(*w.critical_path, r));
     if (w.critical_path && r.folding.rfind("folded", 0) == 0)
       out += "  (folded data-parallel collectives run without flows: link utilization leaves them out)\n";
-    if (s.training.offload != Offload::none)
+    if (s.training.offload != Offload::none && !offloaded_step_timed(s))
       out += "  (the offloaded optimizer step is not timed: PCIe transfers and the CPU update are left out, so the step "
              "time is a lower bound)\n";
     const StepFacts sf = step_facts(s, r);

@@ -19,6 +19,7 @@ Result<MemoryOverheads> parse_memory_overheads(const JsonDocument& doc) {
   o.allocator_reserve_fraction = r.required_number("allocator_reserve_fraction", 0, 1);
   o.driver_reserved_bytes = r.required_number("driver_reserved_mib", 0, 1e6) * kMiB;
   o.optimizer_step_bytes_per_parameter = r.required_number("optimizer_step_bytes_per_parameter", 0, 64);
+  o.host_memory_bandwidth_efficiency = r.required_number("host_memory_bandwidth_efficiency", 0.01, 1);
   const auto sources = read_sources(r);
   r.finish();
   if (diags.ok()) check_citations(doc, doc.root, "", sources, {"sources"}, diags);

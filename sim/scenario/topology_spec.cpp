@@ -177,6 +177,25 @@ void check_graph(const JsonDocument& doc, const TopologySpec& t, Diagnostics& di
                "unknown link type \"" + t.fabric->link_type + "\"", "define it under \"link_types\""});
 }
 
+// Optional: the node's peak DRAM bandwidth, which times the offloaded optimizer step. A figure
+// without its source, or a source without a figure, is an error.
+void read_host_memory_bandwidth(FieldReader& r, TopologySpec& t) {
+  const auto gbps = r.optional_number("host_memory_bandwidth_gbps", 1, 1e5);
+  const auto source = r.optional_string("host_memory_bandwidth_source");
+  if (gbps) {
+    t.host_memory_bandwidth = *gbps * kGB;
+    if (!source || source->empty())
+      r.error("host_memory_bandwidth_source", "host_memory_bandwidth_gbps has no source",
+              "add \"host_memory_bandwidth_source\": \"<CPU, channels x MT/s x 8 bytes x sockets, and where those "
+              "come from>\"");
+    else
+      t.host_memory_bandwidth_source = *source;
+  } else if (source && !r.has("host_memory_bandwidth_gbps")) {
+    r.error("host_memory_bandwidth_source", "a source without host_memory_bandwidth_gbps",
+            "add \"host_memory_bandwidth_gbps\" (GB/s, peak) or remove the source");
+  }
+}
+
 }  // namespace
 
 Result<TopologySpec> parse_topology(const JsonDocument& doc) {
@@ -189,6 +208,7 @@ Result<TopologySpec> parse_topology(const JsonDocument& doc) {
   t.gpu = r.required_string("gpu");
   t.nodes = static_cast<int>(r.integer_or("nodes", 1, 1, 1 << 20));
   t.host_memory_bytes = r.required_number("host_memory_gb", 0, 1e9) * kGB;
+  read_host_memory_bandwidth(r, t);
   r.require("link_types");
   if (const Json* lt = r.object_member("link_types")) read_link_types(doc, *lt, t, diags);
   r.require("node");

@@ -4,7 +4,8 @@
 //
 // parse_topology() checks references (link endpoints, link types), that at least one GPU
 // exists, that the node's graph is connected (so every GPU reaches every NIC) and that a node
-// with a fabric has a NIC. Routing is the cluster stage's job.
+// with a fabric has a NIC. Routing is the cluster stage's job. host_memory_bandwidth_gbps is
+// optional and, when present, needs a non-empty host_memory_bandwidth_source.
 #pragma once
 
 #include <map>
@@ -53,6 +54,10 @@ struct TopologySpec {
   std::string gpu;         // default GPU catalog id
   int nodes = 1;
   double host_memory_bytes = 0;
+  // Peak DRAM bandwidth of the node's CPUs, bytes/s (channels x MT/s x 8 bytes x sockets);
+  // 0 when the topology does not give it (the offloaded optimizer step is then not timed).
+  double host_memory_bandwidth = 0;
+  std::string host_memory_bandwidth_source;
   std::map<std::string, LinkType> link_types;
   std::vector<Device> devices;
   std::vector<Link> links;

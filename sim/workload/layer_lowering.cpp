@@ -302,24 +302,55 @@ uint32_t LayerLowering::layer_backward(RankProgram& p, int layer, int mb, const 
   return last;
 }
 
+// DeepSpeed ZeRO-3 fetches the embedding and the output layer when they run and releases them
+// after (FSDP keeps them in the root unit instead: gather_root_parameters).
+std::vector<uint32_t> LayerLowering::fetch_on_use(RankProgram& p, Phase phase, int mb, double bytes,
+                                                  std::vector<uint32_t> deps) {
+  if (t_.sharding != Sharding::zero3 || !(bytes > 0)) return deps;
+  uint32_t id = collective(p, OpKind::all_gather, Group::dp_shard, phase, -1, mb, bytes, {});
+  p.ops[id].at_start.push_back({MemCategory::gathered_parameters, bytes});
+  deps.push_back(id);
+  return deps;
+}
+
+void LayerLowering::release_after(RankProgram& p, uint32_t op, double bytes) {
+  if (t_.sharding == Sharding::zero3 && bytes > 0) p.ops[op].at_end.push_back({MemCategory::gathered_parameters, -bytes});
+}
+
+double LayerLowering::embedding_parameter_bytes() const {
+  return 2.0 * static_cast<double>(count_parameters(s_.model).token_embedding) / tp_;
+}
+
+double LayerLowering::head_parameter_bytes() const {
+  const ParameterCounts c = count_parameters(s_.model);
+  const double head = static_cast<double>(c.lm_head > 0 ? c.lm_head : c.token_embedding);
+  return 2.0 * (head / tp_ + static_cast<double>(c.final_norm));
+}
+
 uint32_t LayerLowering::embedding_forward(RankProgram& p, int mb) {
-  uint32_t e = elementwise(p, OpKind::embedding, Phase::forward, -1, mb, 2 * hidden_bytes_, {});
+  uint32_t e = elementwise(p, OpKind::embedding, Phase::forward, -1, mb, 2 * hidden_bytes_,
+                           fetch_on_use(p, Phase::forward, mb, embedding_parameter_bytes(), {}));
+  release_after(p, e, embedding_parameter_bytes());
   p.ops[e].at_end.push_back({MemCategory::activations, embedding_activation_bytes(s_.model, t_, tokens_)});
   if (tp_ > 1) e = collective(p, OpKind::all_reduce, Group::tp, Phase::forward, -1, mb, hidden_bytes_, {e});
   return e;
 }
 
 void LayerLowering::embedding_backward(RankProgram& p, int mb, uint32_t dep) {
-  uint32_t e = elementwise(p, OpKind::embedding, Phase::backward, -1, mb, trainable_base_ ? 3 * hidden_bytes_ : 0, {dep});
+  uint32_t e = elementwise(p, OpKind::embedding, Phase::backward, -1, mb, trainable_base_ ? 3 * hidden_bytes_ : 0,
+                           fetch_on_use(p, Phase::backward, mb, embedding_parameter_bytes(), {dep}));
+  release_after(p, e, embedding_parameter_bytes());
   p.ops[e].at_end.push_back({MemCategory::activations, -embedding_activation_bytes(s_.model, t_, tokens_)});
 }
 
 void LayerLowering::head_forward(RankProgram& p, int mb, const std::vector<uint32_t>& deps) {
   const ModelSpec& m = s_.model;
   const double V = static_cast<double>(m.vocab), h = m.hidden;
-  uint32_t last = elementwise(p, OpKind::norm, Phase::forward, -1, mb, 2 * hidden_bytes_ / sp_divisor_, deps);
+  uint32_t last = elementwise(p, OpKind::norm, Phase::forward, -1, mb, 2 * hidden_bytes_ / sp_divisor_,
+                              fetch_on_use(p, Phase::forward, mb, head_parameter_bytes(), deps));
   last = tp_before_block(p, Phase::forward, -1, mb, last);
   last = gemm(p, {OpKind::lm_head, tokens_, V / tp_, h, 0}, Phase::forward, -1, mb, {last});
+  release_after(p, last, head_parameter_bytes());
   p.ops[last].at_end.push_back({MemCategory::logits, loss_activation_bytes(m, t_, tokens_)});
   last = elementwise(p, OpKind::loss, Phase::forward, -1, mb, 3 * 4 * tokens_ * V / tp_, {last});
   if (tp_ > 1) collective(p, OpKind::all_reduce, Group::tp, Phase::forward, -1, mb, 8 * tokens_, {last});
@@ -328,11 +359,13 @@ void LayerLowering::head_forward(RankProgram& p, int mb, const std::vector<uint3
 uint32_t LayerLowering::head_backward(RankProgram& p, int mb) {
   const ModelSpec& m = s_.model;
   const double V = static_cast<double>(m.vocab), h = m.hidden;
-  uint32_t last = elementwise(p, OpKind::loss, Phase::backward, -1, mb, 3 * 4 * tokens_ * V / tp_, {});
+  uint32_t last = elementwise(p, OpKind::loss, Phase::backward, -1, mb, 3 * 4 * tokens_ * V / tp_,
+                              fetch_on_use(p, Phase::backward, mb, head_parameter_bytes(), {}));
   // The gradient of the logits lives while the output layer's backward runs (memory.md §2.3).
   const double logit_gradient = loss_gradient_bytes(m, t_, tokens_);
   p.ops[last].at_start.push_back({MemCategory::logits, logit_gradient});
   gemm_backward(p, {OpKind::lm_head, tokens_, V / tp_, h, 0}, -1, mb, last);
+  release_after(p, last, head_parameter_bytes());
   p.ops[last].at_end.push_back({MemCategory::logits, -logit_gradient});
   // The output layer's input gradient is a partial sum over the vocabulary shards.
   last = tp_after_block(p, Phase::backward, -1, mb, last);
@@ -376,7 +409,8 @@ uint32_t LayerLowering::reduce_root_gradients(RankProgram& p, int pipeline_rank,
   const double bytes = trainable_base_ ? 2 * root_parameters(pipeline_rank) : 0;
   uint32_t id = collective(p, OpKind::reduce_scatter, Group::dp_shard, Phase::backward, -1, mb, bytes,
                            {producer});
-  p.ops[id].at_end.push_back({MemCategory::gathered_parameters, -2 * root_parameters(pipeline_rank)});
+  if (t_.sharding != Sharding::zero3)
+    p.ops[id].at_end.push_back({MemCategory::gathered_parameters, -2 * root_parameters(pipeline_rank)});
   return id;
 }
 
@@ -393,6 +427,26 @@ uint32_t LayerLowering::reduce_gradients(RankProgram& p, int layer, int mb, uint
 uint32_t LayerLowering::bucket_collective(RankProgram& p, OpKind kind, double bytes, int mb, uint32_t producer) {
   return collective(p, kind, Group::dp_shard, Phase::backward, -1, mb, bytes, {producer});
 }
+
+namespace {
+
+// Host-memory traffic of DeepSpeed's CPU-Adam per parameter of the rank's shard. It keeps the fp32
+// master weight, the fp32 gradient (the bf16 gradient upcast on arrival) and fp32 m and v in host
+// memory: it reads master, gradient, m, v (4 x 4 B), writes master, m, v (3 x 4 B) and writes the
+// bf16 copy that goes back to the GPU (2 B): 16 + 12 + 2 = 30 bytes.
+constexpr double kCpuAdamReadBytes = 4 * 4;
+constexpr double kCpuAdamWriteBytes = 3 * 4;
+constexpr double kCpuAdamCopyBackBytes = 2;
+constexpr double kCpuAdamHostBytesPerParameter = kCpuAdamReadBytes + kCpuAdamWriteBytes + kCpuAdamCopyBackBytes;
+
+// Host-link traffic per parameter of the shard: its gradient goes down to the host; the updated
+// parameter comes back, except with params_optimizer, where the weights live on the host and
+// cross the link when they are gathered (not timed here).
+double offloaded_link_bytes_per_parameter(const TrainingConfig& t, const BytesPerParameter& b) {
+  return b.gradients + (t.offload == Offload::params_optimizer ? 0 : b.weights);
+}
+
+}  // namespace
 
 uint32_t LayerLowering::optimizer_step(RankProgram& p, int pipeline_rank, const std::vector<uint32_t>& deps) {
   const RankParameters r = rank_parameters(s_, pipeline_rank);
@@ -417,7 +471,10 @@ uint32_t LayerLowering::optimizer_step(RankProgram& p, int pipeline_rank, const 
   op.at_start.push_back({MemCategory::transient, temporaries});
   op.at_end.push_back({MemCategory::transient, -temporaries});
   if (t_.offload != Offload::none) {
-    op.bytes = 0;  // the step runs on the host; its transfers are the engine's business
+    // The step runs on the host: no device-memory traffic; op_costs times the host side.
+    op.bytes = 0;
+    op.host_bytes = trainable / shard * kCpuAdamHostBytesPerParameter;
+    op.host_link_bytes = trainable / shard * offloaded_link_bytes_per_parameter(t_, b);
   }
   return p.add(std::move(op));
 }

@@ -30,9 +30,10 @@ class LayerLowering {
 
   // ZeRO-3/FSDP: all-gather of one layer's parameters; the gathered copy is freed after the
   // layer's pass that uses it.
-  // ZeRO-3/FSDP root unit: the embedding, output layer and final norm are gathered once before
+  // FSDP/HSDP root unit: the embedding, output layer and final norm are gathered once before
   // the first forward and stay gathered until their gradients are reduce-scattered after the
-  // last backward (FSDP does not reshard the root module after forward).
+  // last backward (FSDP does not reshard the root module after forward). ZeRO-3 instead fetches
+  // them around each use (fetch_on_use); its reduce-scatter of their gradients is the same.
   uint32_t gather_root_parameters(RankProgram& p, int pipeline_rank);
   uint32_t reduce_root_gradients(RankProgram& p, int pipeline_rank, int mb, uint32_t producer);
   uint32_t gather_parameters(RankProgram& p, int layer, int mb, Phase phase);
@@ -59,6 +60,10 @@ class LayerLowering {
   void gemm_backward(RankProgram& p, const Gemm& g, int layer, int mb, uint32_t& last);
   // Per-op checkpointing (selective-op): the unsaved matmuls of the block run again.
   double root_parameters(int pipeline_rank) const;
+  double embedding_parameter_bytes() const;
+  double head_parameter_bytes() const;
+  std::vector<uint32_t> fetch_on_use(RankProgram& p, Phase phase, int mb, double bytes, std::vector<uint32_t> deps);
+  void release_after(RankProgram& p, uint32_t op, double bytes);
   uint32_t recompute_unsaved_matmuls(RankProgram& p, int layer, int mb, uint32_t last);
   uint32_t elementwise(RankProgram& p, OpKind kind, Phase phase, int layer, int mb, double bytes,
                        std::vector<uint32_t> deps);

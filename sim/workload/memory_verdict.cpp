@@ -44,7 +44,9 @@ std::vector<Candidate> candidates(const Scenario& s) {
     c.push_back({"8-bit AdamW states", {"training.optimizer=adamw8bit"},
                  [](Scenario& x) { x.training.optimizer = Optimizer::adamw8bit; return true; }});
   if (t.offload == Offload::none)
-    c.push_back({"offload optimizer states to host memory (with ZeRO-3; the offloaded step is not timed)",
+    c.push_back({s.topology.host_memory_bandwidth > 0
+                     ? "offload optimizer states to host memory (with ZeRO-3; the step then runs on the CPU)"
+                     : "offload optimizer states to host memory (with ZeRO-3; the offloaded step is not timed)",
                  {"training.offload=optimizer", "training.sharding=zero3"}, [](Scenario& x) {
                    x.training.offload = Offload::optimizer;
                    if (!x.training.shards_parameters()) x.training.sharding = Sharding::zero3;

@@ -1,6 +1,6 @@
 // Fills Op::seconds of every compute op with the cost model (compute_cost.h) for the scenario's
-// card, and sums compute time by op kind and phase for reports. Communication ops keep 0:
-// the engine times them on the network.
+// card, and of an offloaded optimizer step with offload_cost.h, and sums compute time by op kind
+// and phase for reports. Communication ops keep 0: the engine times them on the network.
 #pragma once
 
 #include <map>

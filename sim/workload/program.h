@@ -60,6 +60,10 @@ struct Op {
   WorkClass work = WorkClass::memory_bound;
   Precision precision = Precision::bf16;
   Group group = Group::none;
+  // Offloaded optimizer step only (ZeRO-Offload, FSDP CPU offload): bytes the CPU update moves in
+  // host memory, and bytes crossing the GPU's host link (gradients down, parameters up).
+  double host_bytes = 0;
+  double host_link_bytes = 0;
   double seconds = 0;            // compute time from the cost model; communication is timed by the engine
   std::vector<uint32_t> deps;    // ops (usually on other streams) that must finish first
   std::vector<MemoryEffect> at_start;  // allocations when the op starts

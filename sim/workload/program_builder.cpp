@@ -34,7 +34,8 @@ class StageBuilder {
 
   RankProgram build() {
     add_static_memory();
-    if (shards_params()) root_gather_ = lowering_.gather_root_parameters(program_, rank_);
+    if (t_.sharding == Sharding::fsdp || t_.sharding == Sharding::hsdp)
+      root_gather_ = lowering_.gather_root_parameters(program_, rank_);
     for (const PipelineStep& step : pipeline_order(t_.schedule, t_.pp, t_.vp, m_, rank_)) {
       if (step.kind == PipelineStep::forward) forward(step.micro_batch, step.chunk);
       else backward(step.micro_batch, step.chunk);
