@@ -341,6 +341,12 @@ HOST_BW_DUAL_TURIN_6400 = (1228.8, (
     "2 sockets x 12 DDR5 channels x 6400 MT/s x 8 B = 1228.8 GB/s: the 24x 96 GB DDR5-6400 of the dual "
     "AMD EPYC Turin build in [S14] (hardware/topology.md), one DIMM on each of Turin's 12 channels per "
     "socket."))
+HOST_BW_ESC8000A_E12 = (614.4, (
+    "2 sockets x 8 DDR5 channels x 4800 MT/s x 8 B = 614.4 GB/s: the 16 DIMMs of the MLPerf Inference "
+    "ASUSTeK ESC8000A-E12 8x H100-PCIe system description on 2 AMD EPYC Genoa sockets (12 DDR5-4800 "
+    "channels each; tomshardware.com/uk/news/amd-confirms-12-ddr5-memory-channels-on-genoa, 2021-12), one "
+    "DIMM per channel on 8 of them. Weak: the same description's 2 TB host memory contradicts its 16x 64GB "
+    "DIMM line; either way 16 DIMMs populate 8 channels per socket."))
 
 
 def topologies():
@@ -377,7 +383,7 @@ def topologies():
              "pattern: 2 CPUs, 8 GPUs, 5 NICs, of which 4 are modelled as compute NICs; assumption). "
              "Host memory 2 TB as in the MLPerf Inference ASUSTeK ESC8000A-E12 8x H100-PCIe system "
              "description (whose DIMM line, 16x 64GB, would give 1 TB: weak). Idealized single-switch fabric.",
-             gpu="h100-pcie-80gb", nodes=1, host_memory_gb=2048,
+             gpu="h100-pcie-80gb", nodes=1, host_memory_gb=2048, host_memory_bandwidth=HOST_BW_ESC8000A_E12,
              node=dual_root_node(gpus_per_socket=4, gpu_pcie="pcie5x16", socket="xgmi3-genoa",
                                  nics_per_socket=2, nic="roce-400", nic_pcie="pcie5x16",
                                  bridge=("nvlink4-bridge", 12)),
@@ -388,7 +394,7 @@ def topologies():
              "on root ports (NVIDIA PCIe Optimized 2-8-5 pattern; assumption). Host memory 2 TB as in "
              "the MLPerf Inference ASUSTeK ESC8000A-E12 8x H100-PCIe system description (whose DIMM "
              "line, 16x 64GB, would give 1 TB: weak). Idealized single-switch fabric.",
-             gpu="h100-pcie-80gb", nodes=1, host_memory_gb=2048,
+             gpu="h100-pcie-80gb", nodes=1, host_memory_gb=2048, host_memory_bandwidth=HOST_BW_ESC8000A_E12,
              node=dual_root_node(gpus_per_socket=4, gpu_pcie="pcie5x16", socket="xgmi3-genoa",
                                  nics_per_socket=2, nic="roce-400", nic_pcie="pcie5x16"),
              fabric=single_switch("roce-400")),
