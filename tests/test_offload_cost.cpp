@@ -91,7 +91,7 @@ TEST_CASE("offloaded optimizer step: time by hand on DGX H100 and DGX A100", "[o
 }
 
 TEST_CASE("offloaded optimizer step: a topology without host bandwidth keeps it untimed", "[offload]") {
-  const Scenario s = llama8b_zero3("h100-pcie-8gpu", "optimizer");
+  const Scenario s = llama8b_zero3("l40s-8gpu", "optimizer");
   CHECK(s.topology.host_memory_bandwidth == 0);
   CHECK_FALSE(offloaded_step_timed(s));
   const Op step = costed_optimizer_step(s);
