@@ -4,6 +4,11 @@
 //   ring_step_exact          all-reduce of 1 MiB and 1 GiB on 8 NVSwitch GPUs at step fidelity
 //                            (efficiency 1, launch 0) = 2(P-1)(α + M/(P·B)) within 1e-9.
 //   ring_macro_equals_step   the same at macro fidelity: equal to that closed form within 1e-9.
+//   ring_step_late_rank      the same ring at step fidelity with rank 3 joining δ late: an
+//                            all-gather ends at δ + (P-1)(α + M/(P·B)) on every rank; two
+//                            broadcasts in a row (one step of M each): ranks 1-5 end at δ + 2t,
+//                            the others at 2t (t = α + M/B) — each message starts once both its
+//                            ends are in its step, as with a mailbox rendezvous.
 //   contention_two_collectives_halve
 //                            rings {0,1} and {2,3} crossing the same two PCIe switch uplinks:
 //                            alone 2α + M/B, together 2α + 2M/B (each gets half), macro and step.
@@ -174,6 +179,42 @@ double latest(const std::vector<double>& finish, const std::vector<int>& ranks) 
 }
 
 bool member(const std::vector<int>& group, int r) { return std::find(group.begin(), group.end(), r) != group.end(); }
+
+// ---------------------------------------------------------------------------------------------
+// Step fidelity when one rank joins late: a message starts once both its ends are in its step.
+
+void ring_step_late_rank() {
+  ClusterGraph g = cluster(kData + "ring8.json");
+  const int p = g.gpu_count(), late = 3;
+  const double alpha = g.route_latency(g.route(0, 1)), bw = g.route_bandwidth(g.route(0, 1));
+  const double delay = 1e-3, bytes = 64 * kMiB;
+  std::vector<int> all(static_cast<size_t>(p));
+  for (int r = 0; r < p; ++r) all[static_cast<size_t>(r)] = r;
+  auto late_then = [&](OpKind kind, int times) {
+    return [&, kind, times](CollectiveRunner& runner, int r) {
+      if (r == late) sg4::this_actor::sleep_for(delay);
+      for (int i = 0; i < times; ++i) runner.run(kind, all, r, bytes, 7, Fidelity::step);
+      return true;
+    };
+  };
+  auto finish = run_phases(g, ideal_calibration(),
+                           {{"all-gather", late_then(OpKind::all_gather, 1)},
+                            {"two broadcasts", late_then(OpKind::broadcast, 2)}});
+  // All-gather (a ring: all-reduce would run NVLS here): the delay spreads one hop per step and
+  // P-1 = 7 steps reach every rank (at most 4 hops away), so each ends at δ + (P-1)(α + M/(P·B)).
+  const double step = alpha + bytes / (p * bw);
+  for (int r = 0; r < p; ++r)
+    expect_close(finish[0][static_cast<size_t>(r)], delay + (p - 1) * step, 1e-9,
+                 fmt::format("all-gather, rank {} with rank {} late by δ: δ + (P-1)(α + M/(P·B))", r, late));
+  // Broadcast = one step of M on every edge (t = α + M/B). First: edges 2->3 and 3->4 start at δ,
+  // so ranks 2-4 end at δ + t, the others at t. Second (same group and tag): edges 1->2 ... 4->5
+  // wait for ranks 2-4, so ranks 1-5 end at δ + 2t and ranks 0, 6, 7 at 2t.
+  const double t = alpha + bytes / bw;
+  for (int r = 0; r < p; ++r) {
+    const double want = r >= late - 2 && r <= late + 2 ? delay + 2 * t : 2 * t;
+    expect_close(finish[1][static_cast<size_t>(r)], want, 1e-9, fmt::format("second broadcast, rank {}", r));
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // 3. Two rings sharing the PCIe switch uplinks.
@@ -491,6 +532,7 @@ int main(int argc, char** argv) {
   std::printf("case %s\n", which.c_str());
   if (which == "ring_step_exact") ring_case(Fidelity::step);
   else if (which == "ring_macro_equals_step") ring_case(Fidelity::macro);
+  else if (which == "ring_step_late_rank") ring_step_late_rank();
   else if (which == "contention_two_collectives_halve") contention();
   else if (which == "dual_root_socket_slower") dual_root();
   else if (which == "fat_tree_oversubscription") fat_tree();
