@@ -5,7 +5,9 @@
 #     resumes, runs only what is missing, and ends byte-identical to the uninterrupted run;
 #  3. three shards merged equal the unsharded result, byte for byte;
 #  4. failed points are recorded with their error and make the exit status 4; with
-#     "invalid": "skip" they are recorded as skipped and the status is 0; spec errors exit 2.
+#     "invalid": "skip" they are recorded as skipped and the status is 0; spec errors exit 2;
+#  5. --timeout kills a point that runs too long and records it as failed ("timed out after");
+#     re-running without it resumes those points.
 # Usage: sweep_resume_shards.sh STEPSIM SOURCE_DIR
 stepsim="$1"; src="$2"; tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail=0
@@ -98,5 +100,12 @@ printf '{"base": "x", "axes": [], "combine": "cross"}' > "$tmp/worse.json"
 [ $code = 2 ] && grep -q 'I/N' "$tmp/shard.out" || die "--shard 4/3: exit $code"
 "$stepsim" sweep "$tmp/bad.json" --out "$tmp/full" > "$tmp/other.out" 2>&1; code=$?
 [ $code = 2 ] && grep -q 'another sweep' "$tmp/other.out" || die "reusing a folder of another sweep: exit $code"
+
+# 5. Per-point timeout: no simulated point finishes within a millisecond.
+"$stepsim" sweep "$tmp/spec.json" -j 2 --timeout 0.001 --out "$tmp/slow" > /dev/null 2>&1; code=$?
+[ $code = 4 ] || die "--timeout: a timed-out point should exit 4, got $code"
+[ "$(grep -c 'timed out after 0.001 s' "$tmp/slow/results.jsonl")" = 6 ] || die "--timeout: expected 6 timed-out records"
+"$stepsim" sweep "$tmp/spec.json" -j 2 --out "$tmp/slow" > /dev/null 2>&1 || die "resuming timed-out points: exit $?"
+cmp -s "$tmp/full/results.jsonl" "$tmp/slow/results.jsonl" || die "timed-out points resumed differ from the full run"
 
 exit $fail

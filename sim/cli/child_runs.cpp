@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -28,6 +29,8 @@ struct Running {
   int out_fd = -1, err_fd = -1;
   std::string out, err;
   Clock::time_point started;
+  double timeout_s = 0;
+  bool killed = false;
 };
 
 void make_pipe(int fds[2]) {
@@ -63,7 +66,26 @@ Running start_child(const std::string& exe, const ChildJob& job) {
   r.out_fd = out[0];
   r.err_fd = err[0];
   r.started = Clock::now();
+  r.timeout_s = job.timeout_s;
   return r;
+}
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Kills the children past their timeout; returns the poll timeout (ms) until the next deadline.
+int enforce_timeouts(std::vector<Running>& running) {
+  int wait_ms = 1000;
+  for (Running& r : running) {
+    if (!(r.timeout_s > 0) || r.killed) continue;
+    const double left = r.timeout_s - seconds_since(r.started);
+    if (left <= 0) {
+      kill(r.pid, SIGKILL);  // its pipes close, and the loop reaps it like any other child
+      r.killed = true;
+    } else {
+      wait_ms = std::min(wait_ms, static_cast<int>(left * 1000) + 1);
+    }
+  }
+  return wait_ms;
 }
 
 // Reads what is available on `fd` into `into`; closes it and sets -1 at end of file.
@@ -88,7 +110,9 @@ ChildResult reap(Running& r) {
   else if (WIFSIGNALED(status)) res.signal = WTERMSIG(status);
   res.out = std::move(r.out);
   res.err = std::move(r.err);
-  res.wall_s = std::chrono::duration<double>(Clock::now() - r.started).count();
+  res.wall_s = seconds_since(r.started);
+  res.timed_out = r.killed;
+  res.timeout_s = r.timeout_s;
   return res;
 }
 
@@ -111,8 +135,9 @@ std::string failure_text(const ChildResult& r, size_t limit) {
   std::string text = r.err;
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   if (text.size() > limit) text = text.substr(0, limit) + " …";
-  std::string how = r.signal ? fmt::format("killed by signal {} ({})", r.signal, strsignal(r.signal))
-                             : fmt::format("exit status {}", r.exit_code);
+  std::string how = r.timed_out ? fmt::format("timed out after {:g} s", r.timeout_s)
+                    : r.signal  ? fmt::format("killed by signal {} ({})", r.signal, strsignal(r.signal))
+                                : fmt::format("exit status {}", r.exit_code);
   return text.empty() ? how : text + "\n(" + how + ")";
 }
 
@@ -134,7 +159,7 @@ void run_children(int jobs, const std::function<std::optional<ChildJob>()>& next
       if (r.out_fd >= 0) fds.push_back({r.out_fd, POLLIN, 0});
       if (r.err_fd >= 0) fds.push_back({r.err_fd, POLLIN, 0});
     }
-    if (poll(fds.data(), fds.size(), 1000) < 0 && errno != EINTR)
+    if (poll(fds.data(), fds.size(), enforce_timeouts(running)) < 0 && errno != EINTR)
       throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
     for (const auto& p : fds) {
       if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
@@ -143,6 +168,7 @@ void run_children(int jobs, const std::function<std::optional<ChildJob>()>& next
         else if (r.err_fd == p.fd) drain(r.err_fd, r.err);
       }
     }
+    enforce_timeouts(running);
     for (size_t i = 0; i < running.size();) {
       if (running[i].out_fd < 0 && running[i].err_fd < 0) {
         ChildResult res = reap(running[i]);

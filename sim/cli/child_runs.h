@@ -17,6 +17,7 @@ namespace stepsim {
 struct ChildJob {
   size_t key = 0;                 // the caller's handle, returned in ChildResult
   std::vector<std::string> args;  // arguments after argv[0], e.g. {"run", "a.json", "--json"}
+  double timeout_s = 0;           // > 0: the child is killed (SIGKILL) when it runs longer
 };
 
 struct ChildResult {
@@ -25,6 +26,8 @@ struct ChildResult {
   int signal = 0;       // the signal that ended it, 0 when it exited
   std::string out, err;
   double wall_s = 0;
+  bool timed_out = false;  // killed because it ran past ChildJob::timeout_s
+  double timeout_s = 0;
 };
 
 // The path of the running executable (/proc/self/exe resolved), so children run the same build.
@@ -39,7 +42,8 @@ void run_children(int jobs, const std::function<std::optional<ChildJob>()>& next
 // The default worker count: the cores this process may use.
 int default_jobs();
 
-// Text of a finished child's failure: its stderr (trimmed, at most `limit` characters) plus how it ended.
+// Text of a finished child's failure: its stderr (trimmed, at most `limit` characters) plus how it
+// ended ("exit status 1", "killed by signal 9 (Killed)", "timed out after 60 s").
 std::string failure_text(const ChildResult& r, size_t limit = 2000);
 
 }  // namespace stepsim

@@ -30,6 +30,7 @@ struct RunOptions {
 struct SweepOptions {  // cli/sweep_command.cpp
   std::string spec;
   int jobs = 0;       // parallel points; 0 = the number of cores
+  double timeout_s = 0;  // > 0: a point running longer is killed and recorded as failed
   std::string out;    // results folder; empty = sweep-<spec stem>
   std::string shard;  // "I/N", empty = every point
   bool dry_run = false;

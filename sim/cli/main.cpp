@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   auto* sweep_cmd = app.add_subcommand("sweep", "run every point of a sweep spec, resumable (docs/formats/sweep.md)");
   sweep_cmd->add_option("spec", sweep.spec, "sweep spec file");
   sweep_cmd->add_option("-j,--jobs", sweep.jobs, "points run in parallel (default: the number of cores)")->check(CLI::Range(1, 4096));
+  sweep_cmd->add_option("--timeout", sweep.timeout_s, "seconds per point; a point still running is killed and recorded as failed (default: none)")
+      ->check(CLI::Range(0.0, 1e6));
   sweep_cmd->add_option("--out", sweep.out, "results folder (default: sweep-<spec name>); re-running resumes");
   sweep_cmd->add_option("--shard", sweep.shard, "run the I-th of N deterministic shares, e.g. --shard 2/4");
   sweep_cmd->add_flag("--dry-run", sweep.dry_run, "list the points (id, axes, skip reason) without running them");

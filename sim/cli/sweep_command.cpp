@@ -319,7 +319,7 @@ int sweep_command(const SweepOptions& o) {
         [&]() -> std::optional<ChildJob> {
           if (next == to_run.size()) return std::nullopt;
           const SweepPoint& p = *to_run[next];
-          return ChildJob{next++, child_args(spec, p)};
+          return ChildJob{next++, child_args(spec, p), o.timeout_s};
         },
         [&](ChildResult r) {
           const SweepPoint& p = *to_run[r.key];
