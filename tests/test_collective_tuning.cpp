@@ -2,6 +2,7 @@
 // NCCL tuning constants and the NCCL-like algorithm choice, against hand-computed values.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -108,12 +109,49 @@ TEST_CASE("NCCL latency model by hand: 2 nodes x 8 GPUs on NVLink", "[collective
   CHECK(nccl_ring_latency(c, in) == Approx((8.4 + 28 * 3.4 + 2 * 14.0) * 1.4 * 1e-6));
   // Tree: base + 2((ppn-1)·intra + log2(N)·net).
   CHECK(nccl_tree_latency(c, in) == Approx((8.4 + 2 * (7 * 4.0 + 1 * 14.0)) * 1e-6));
-  // Equal bandwidth times: small messages go to the tree (lower latency), large ones to the ring
-  // (the tree's bandwidth is x0.92).
+  // Equal bandwidth times, Simple only: small messages go to the tree (lower latency), large ones
+  // to the ring (the tree's bandwidth is x0.92).
   in.ring_seconds = in.tree_seconds = 10e-6;
-  CHECK(nccl_choice(c, in).algorithm == Algorithm::tree);
+  CHECK(nccl_choice(c, in, Protocol::simple).algorithm == Algorithm::tree);
   in.ring_seconds = in.tree_seconds = 10e-3;
-  CHECK(nccl_choice(c, in).algorithm == Algorithm::ring);
+  CHECK(nccl_choice(c, in, Protocol::simple).algorithm == Algorithm::ring);
+}
+
+TEST_CASE("NCCL protocols by hand: LL for small messages, LL128 on NVLink, Simple for large ones", "[collectives]") {
+  const CollectiveCalibration c = shipped();
+  CHECK(c.tuning.ring_ll.base == Approx(6.6e-6));
+  CHECK(c.tuning.ring_ll128.nvlink == Approx(1.9e-6));
+  TuningInputs in;
+  in.ranks = 8, in.nodes = 1, in.per_node = 8, in.nvlink_inside = true;
+  // One node, 14 steps: LL 6.6 + 14 x 0.6, LL128 14.0 + 14 x 1.9, Simple 8.4 + 14 x 3.4 (us).
+  CHECK(nccl_ring_latency(c, in, Protocol::ll) == Approx((6.6 + 14 * 0.6) * 1e-6));
+  CHECK(nccl_ring_latency(c, in, Protocol::ll128) == Approx((14.0 + 14 * 1.9) * 1e-6));
+  // 1 MiB all-reduce, Simple ring bandwidth time 10 us: LL 15.0 + 20 = 35.0 us wins over Simple
+  // 56.0 + 10 = 66.0; LL128 is off (not enabled) until the GPU family enables it: 40.6 + 10.87 = 51.5.
+  in.bus_bytes = 2.0 * 7 / 8 * (1 << 20);
+  in.ring_seconds = 10e-6;
+  TuningChoice small = nccl_choice(c, in);
+  CHECK(small.protocol == Protocol::ll);
+  CHECK(small.ring_ll == Approx(15.0e-6 + 20e-6));
+  CHECK(small.ring_ll128 == -1);
+  // 1 GiB (10 ms at Simple): Simple 10.056 ms beats LL128 10.87 ms and LL 20 ms.
+  in.ll128_enabled = true;
+  in.ring_seconds = 10e-3;
+  in.bus_bytes = 2.0 * 7 / 8 * (1 << 30);
+  TuningChoice large = nccl_choice(c, in);
+  CHECK(large.protocol == Protocol::simple);
+  CHECK(large.ring_ll128 == Approx(40.6e-6 + 10e-3 / 0.92));
+  // LL's bus bandwidth is min(llMaxBw = 141 GB/s, 0.5 x Simple's): here half of Simple's is the
+  // lower (20 ms); on a link 10x faster (1 ms at Simple) the cap binds: 1.88 GB / 141 GB/s = 13.3 ms.
+  CHECK(nccl_ring_bandwidth_seconds(c, in, Protocol::ll) == Approx(20e-3));
+  in.ring_seconds = 1e-3;
+  CHECK(nccl_ring_bandwidth_seconds(c, in, Protocol::ll) == Approx(in.bus_bytes / 141e9));
+  // In between (Simple bandwidth time 100 us): LL128 149.3 us beats Simple 156 us and LL 215 us.
+  in.ring_seconds = 100e-6;
+  in.bus_bytes = 1.75 * 6553600;
+  CHECK(nccl_choice(c, in).protocol == Protocol::ll128);
+  // A forced protocol is obeyed.
+  CHECK(nccl_choice(c, in, Protocol::ll).protocol == Protocol::ll);
 }
 
 TEST_CASE("NCCL choice inside one NVSwitch node: NVLS when its rate wins, never tree for equal rates", "[collectives]") {

@@ -9,6 +9,7 @@
 //                            broadcasts in a row (one step of M each): ranks 1-5 end at δ + 2t,
 //                            the others at 2t (t = α + M/B) — each message starts once both its
 //                            ends are in its step, as with a mailbox rendezvous.
+//   ring_protocols           LL and LL128 rings: base + 2(P-1)(α + M/(f·P·B)), f = 0.5 and 0.92.
 //   contention_two_collectives_halve
 //                            rings {0,1} and {2,3} crossing the same two PCIe switch uplinks:
 //                            alone 2α + M/B, together 2α + 2M/B (each gets half), macro and step.
@@ -135,6 +136,36 @@ void ring_case(Fidelity fidelity) {
                  "equal to ring_time() (the analytic fidelity's formula)");
     std::printf("  busbw %.6g GB/s (link %.6g GB/s)\n", pt.busbw / 1e9, bw / 1e9);
   }
+}
+
+// A ring with NCCL's LL (LL128) protocol: bytes ÷ 0.5 (0.92) on the wire and the protocol's base
+// latency: base + 2(P-1)(α + M/(f·P·B)), at step and macro fidelity alike.
+void ring_protocols() {
+  ClusterGraph g = cluster(kData + "ring8.json");
+  const int p = g.gpu_count();
+  const double alpha = g.route_latency(g.route(0, 1)), bw = g.route_bandwidth(g.route(0, 1));
+  CollectiveCalibration cal = ideal_calibration();
+  cal.tuning.ring_ll.base = 5e-6;
+  cal.tuning.ring_ll128.base = 9e-6;
+  cal.tuning.ll_bandwidth_factor = 0.5;
+  cal.tuning.ll128_bandwidth_factor = 0.92;
+  cal.tuning.ll_max_busbw = 0;  // no cap
+  for (const auto& [protocol, base, factor] :
+       {std::make_tuple("ll", 5e-6, 0.5), std::make_tuple("ll128", 9e-6, 0.92)})
+    for (Fidelity fidelity : {Fidelity::step, Fidelity::macro}) {
+      CollectiveBenchmark bench;
+      bench.op = OpKind::all_reduce;
+      bench.algorithm_choice = "ring";
+      bench.protocol_choice = protocol;
+      bench.fidelity = fidelity;
+      bench.sizes = {1 * kMiB};
+      const CollectivePoint pt = run_collective_benchmark(g, cal, bench).at(0);
+      expect(pt.protocol == protocol, fmt::format("the ring runs {}", protocol));
+      // Messages carry whole bytes: M/(0.92·P) is not an integer, so LL128 is exact to ~1e-6.
+      expect_close(pt.time_s, base + 2.0 * (p - 1) * (alpha + pt.bytes / (factor * p * bw)), 1e-5,
+                   fmt::format("{} all-reduce of 1 MiB == base + 2(P-1)(α + M/(f·P·B)), {} fidelity", protocol,
+                               fidelity == Fidelity::step ? "step" : "macro"));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -533,6 +564,7 @@ int main(int argc, char** argv) {
   if (which == "ring_step_exact") ring_case(Fidelity::step);
   else if (which == "ring_macro_equals_step") ring_case(Fidelity::macro);
   else if (which == "ring_step_late_rank") ring_step_late_rank();
+  else if (which == "ring_protocols") ring_protocols();
   else if (which == "contention_two_collectives_halve") contention();
   else if (which == "dual_root_socket_slower") dual_root();
   else if (which == "fat_tree_oversubscription") fat_tree();

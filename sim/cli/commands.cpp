@@ -88,6 +88,7 @@ int run_command(const RunOptions& options) {
     step_options.record_all_ranks = s.total_gpus() <= 1024;
     step_options.fold_replicas = s.simulation.fold_replicas;
     step_options.algorithm = s.simulation.collective_algorithm;
+    step_options.protocol = s.simulation.collective_protocol;
     step_options.extra_recorded_ranks = trace_request.value().ranks;
     auto step = simulate_step(s, workload, cluster.value(), calibration.value(), step_options);
     if (!step.ok()) {
@@ -345,6 +346,7 @@ int collective_command(const CollectiveOptions& o) {
   CollectiveBenchmark bench;
   bench.op = collective_kind(o.op);
   bench.algorithm_choice = o.algo;
+  bench.protocol_choice = o.proto;
   bench.fidelity = parse_fidelity(o.fidelity);
   for (double b = *min_bytes; b <= *max_bytes * (1 + 1e-9); b *= o.factor) bench.sizes.push_back(b);
   const auto points = run_collective_benchmark(cluster.value(), calibration.value(), bench);
@@ -352,19 +354,20 @@ int collective_command(const CollectiveOptions& o) {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const auto& p : points)
       list.push_back({{"bytes", p.bytes}, {"time_s", p.time_s}, {"algbw_gbps", p.algbw / 1e9},
-                      {"busbw_gbps", p.busbw / 1e9}, {"algo", p.algorithm}});
+                      {"busbw_gbps", p.busbw / 1e9}, {"algo", p.algorithm},
+                      {"protocol", p.protocol}});
     std::cout << list.dump(2) << "\n";
     return kExitOk;
   }
   std::cout << fmt::format("# stepsim collective: {} on {} × {} {} ({} GPUs), {} fidelity\n", o.op,
                            cluster.value().nodes(), cluster.value().gpus_per_node(), gpu.value().id,
                            cluster.value().gpu_count(), o.fidelity);
-  std::cout << fmt::format("# {:>14} {:>12} {:>12} {:>10} {:>10}  {}\n", "size (B)", "count", "time (us)",
-                           "algbw", "busbw", "algo");
+  std::cout << fmt::format("# {:>14} {:>12} {:>12} {:>10} {:>10}  {:<6} {}\n", "size (B)", "count", "time (us)",
+                           "algbw", "busbw", "algo", "proto");
   std::cout << fmt::format("# {:>14} {:>12} {:>12} {:>10} {:>10}\n", "", "(float)", "", "(GB/s)", "(GB/s)");
   for (const auto& p : points)
-    std::cout << fmt::format("  {:>14.0f} {:>12.0f} {:>12.2f} {:>10.2f} {:>10.2f}  {}\n", p.bytes, p.bytes / 4,
-                             p.time_s * 1e6, p.algbw / 1e9, p.busbw / 1e9, p.algorithm);
+    std::cout << fmt::format("  {:>14.0f} {:>12.0f} {:>12.2f} {:>10.2f} {:>10.2f}  {:<6} {}\n", p.bytes, p.bytes / 4,
+                             p.time_s * 1e6, p.algbw / 1e9, p.busbw / 1e9, p.algorithm, p.protocol);
   return kExitOk;
 }
 

@@ -65,6 +65,7 @@ struct CollectiveOptions {
   std::string gpu;
   std::string op = "allreduce";
   std::string algo = "auto";
+  std::string proto = "auto";
   std::string fidelity = "macro";
   std::string min_bytes = "32M", max_bytes = "1G";
   double factor = 2;

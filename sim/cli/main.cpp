@@ -65,12 +65,14 @@ int main(int argc, char** argv) {
   coll_cmd->add_option("--op", coll.op, "operation")
       ->check(CLI::IsMember({"allreduce", "reducescatter", "allgather", "alltoall", "broadcast", "sendrecv"}));
   coll_cmd->add_option("--algo", coll.algo, "algorithm")->check(CLI::IsMember({"auto", "ring", "tree", "hier", "nvls", "direct"}));
+  coll_cmd->add_option("--proto", coll.proto, "NCCL protocol of rings (auto chooses by NCCL's tuning model)")
+      ->check(CLI::IsMember({"auto", "simple", "ll128", "ll"}));
   coll_cmd->add_option("--fidelity", coll.fidelity, "macro | step | analytic")
       ->check(CLI::IsMember({"macro", "step", "analytic"}));
   coll_cmd->add_option("-b,--minbytes", coll.min_bytes, "smallest size (e.g. 8, 32M, 1G)");
   coll_cmd->add_option("-e,--maxbytes", coll.max_bytes, "largest size");
   coll_cmd->add_option("-f,--stepfactor", coll.factor, "multiplication factor between sizes");
-  coll_cmd->add_flag("--json", coll.json, "print a JSON list of {bytes, time_s, algbw_gbps, busbw_gbps, algo}");
+  coll_cmd->add_flag("--json", coll.json, "print a JSON list of {bytes, time_s, algbw_gbps, busbw_gbps, algo, protocol}");
 
   std::vector<std::string> check_files;
   bool check_all = false;

@@ -18,7 +18,7 @@ std::vector<CollectivePoint> run_collective_benchmark(const ClusterGraph& cluste
   SimgridArguments args;
   sg4::Engine engine(args.argc(), args.argv());
   Platform platform = build_platform(cluster);
-  CollectiveRunner runner(cluster, calibration, bench.fidelity, bench.algorithm_choice);
+  CollectiveRunner runner(cluster, calibration, bench.fidelity, bench.algorithm_choice, bench.protocol_choice);
   const int p = cluster.gpu_count();
   std::vector<int> all(static_cast<size_t>(p));
   for (int r = 0; r < p; ++r) all[static_cast<size_t>(r)] = r;
@@ -46,7 +46,9 @@ std::vector<CollectivePoint> run_collective_benchmark(const ClusterGraph& cluste
           pt.time_s = sg4::Engine::get_clock() - t0;
           pt.algbw = bytes / pt.time_s;
           pt.busbw = pt.algbw * bus_bandwidth_factor(bench.op, p);
-          pt.algorithm = bench.op == OpKind::send ? "p2p" : to_string(runner.choose(bench.op, all, bytes, static_cast<int>(i)));
+          const bool p2p = bench.op == OpKind::send;
+          pt.algorithm = p2p ? "p2p" : to_string(runner.choose(bench.op, all, bytes, static_cast<int>(i)));
+          pt.protocol = p2p ? "-" : to_string(runner.protocol(bench.op, all, bytes, static_cast<int>(i)));
         }
       }
     });

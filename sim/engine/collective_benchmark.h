@@ -19,11 +19,13 @@ struct CollectivePoint {
   double algbw = 0;  // bytes/s
   double busbw = 0;  // bytes/s
   std::string algorithm;
+  std::string protocol;  // simple, ll128, ll ("-" for point-to-point)
 };
 
 struct CollectiveBenchmark {
   OpKind op = OpKind::all_reduce;
   std::string algorithm_choice = "auto";  // auto | ring | tree | hier | nvls | direct
+  std::string protocol_choice = "auto";   // auto | simple | ll128 | ll
   Fidelity fidelity = Fidelity::macro;
   std::vector<double> sizes;  // bytes
 };

@@ -79,13 +79,18 @@ size_t CollectiveRunner::run(OpKind kind, const std::vector<int>& members, int r
                              Fidelity fidelity) {
   const int p = static_cast<int>(members.size());
   if (p <= 1 || bytes <= 0) return 0;
-  const Algorithm algorithm = choose(kind, members, bytes, tag);
+  const Choice choice = decide(kind, members, bytes, tag);
+  const Algorithm algorithm = choice.algorithm;
   if (algorithm == Algorithm::nvls) return run_nvls(members, rank, bytes, tag, fidelity);
+  // A ring with LL or LL128: more bytes on the wire, the protocol's own base latency.
+  const double launch = protocol_base_latency(cal_, choice.protocol);
   if (fidelity == Fidelity::analytic) {
     barrier(members, tag)->wait();
-    const double seconds = algorithm == Algorithm::tree           ? tree_analytic_time(members, bytes, tag)
-                           : algorithm == Algorithm::hierarchical ? hier_analytic_time(members, bytes)
-                                                                  : analytic_time(kind, members, bytes, tag);
+    const double seconds =
+        algorithm == Algorithm::tree           ? tree_analytic_time(members, bytes, tag)
+        : algorithm == Algorithm::hierarchical ? hier_analytic_time(members, bytes)
+                                               : analytic_time(kind, members, bytes * choice.wire_factor, tag) -
+                                                     cal_.launch_latency + launch;
     sg4::this_actor::sleep_for(seconds);
     return 0;
   }
@@ -94,7 +99,7 @@ size_t CollectiveRunner::run(OpKind kind, const std::vector<int>& members, int r
     case Algorithm::direct: return run_all_to_all(members, rank, bytes, tag);
     case Algorithm::tree: return run_tree(members, rank, bytes, tag);
     case Algorithm::hierarchical: return run_hier(members, rank, bytes, tag, stepwise);
-    default: return run_ring(kind, members, rank, bytes, tag, stepwise);
+    default: return run_ring(kind, members, rank, bytes * choice.wire_factor, tag, stepwise, launch);
   }
 }
 
@@ -141,11 +146,11 @@ size_t CollectiveRunner::run_all_to_all(const std::vector<int>& members, int ran
 }
 
 size_t CollectiveRunner::run_ring(OpKind kind, const std::vector<int>& members, int rank, double bytes, int tag,
-                                  bool stepwise) {
+                                  bool stepwise, double launch) {
   const int p = static_cast<int>(members.size());
   const int steps = ring_steps(kind, p);
   return ring_pass(channel_orders(members), rank, steps, ring_edge_bytes(kind, p, bytes) / steps, stepwise,
-                   "c" + std::to_string(tag), tag, cal_.launch_latency);
+                   "c" + std::to_string(tag), tag, launch);
 }
 
 bool CollectiveRunner::merge_channels(const std::vector<std::vector<int>>& orders, int ring_tag) {
@@ -231,23 +236,27 @@ double CollectiveRunner::nvls_time(double bytes, const Ring& ring) const {
 }
 
 Algorithm CollectiveRunner::choose(OpKind kind, const std::vector<int>& members, double bytes, int tag) {
+  return decide(kind, members, bytes, tag).algorithm;
+}
+
+Protocol CollectiveRunner::protocol(OpKind kind, const std::vector<int>& members, double bytes, int tag) {
+  return decide(kind, members, bytes, tag).protocol;
+}
+
+// The algorithm a forced `algorithm_` gives this operation (auto: ring, refined by decide()).
+Algorithm CollectiveRunner::forced_algorithm(OpKind kind, const std::vector<int>& members) const {
   if (kind == OpKind::all_to_all) return Algorithm::direct;
   const std::string& a = algorithm_;
-  if (a == "ring" || a == "direct") return Algorithm::ring;
   if (a == "nvls") return nvls_eligible(kind, members) ? Algorithm::nvls : Algorithm::ring;
   if (a == "tree") return kind == OpKind::all_reduce ? Algorithm::tree : Algorithm::ring;
   if (a == "hier")
     return kind == OpKind::all_reduce && hierarchical_eligible(members_by_node(members, g_.gpus_per_node()))
                ? Algorithm::hierarchical
                : Algorithm::ring;
-  return auto_choice(kind, members, bytes, tag);
+  return Algorithm::ring;
 }
 
-Algorithm CollectiveRunner::auto_choice(OpKind kind, const std::vector<int>& members, double bytes, int tag) {
-  if (kind != OpKind::all_reduce) return Algorithm::ring;
-  auto key = std::make_tuple(tag, ring_key(members), static_cast<int>(members.size()), bytes);
-  auto it = choices_.find(key);
-  if (it != choices_.end()) return it->second;
+TuningInputs CollectiveRunner::tuning_inputs(OpKind kind, const std::vector<int>& members, double bytes, int tag) {
   const auto by_node = members_by_node(members, g_.gpus_per_node());
   TuningInputs in;
   in.kind = kind;
@@ -259,12 +268,34 @@ Algorithm CollectiveRunner::auto_choice(OpKind kind, const std::vector<int>& mem
     in.nvlink_inside = std::all_of(route.begin(), route.end(),
                                    [&](int l) { return g_.links()[static_cast<size_t>(l)].kind == "nvlink"; });
   }
+  const auto& families = cal_.tuning.ll128_families;
+  in.ll128_enabled = in.nvlink_inside && std::find(families.begin(), families.end(), g_.gpu().family) != families.end();
+  in.bus_bytes = bytes * bus_bandwidth_factor(kind, in.ranks);
   // ring_time is affine in the bytes: the bandwidth part is the difference with an empty message.
   in.ring_seconds = analytic_time(kind, members, bytes, tag) - analytic_time(kind, members, 0, tag);
-  in.tree_seconds = tree_of(members, tag).seconds_per_byte * bytes;
+  if (kind == OpKind::all_reduce) in.tree_seconds = tree_of(members, tag).seconds_per_byte * bytes;
   if (nvls_eligible(kind, members))
     in.nvls_seconds = bytes / (ring_of(members, tag).bandwidth * cal_.nvls_algbw_fraction);
-  return choices_.emplace(key, nccl_choice(cal_, in).algorithm).first->second;
+  return in;
+}
+
+CollectiveRunner::Choice CollectiveRunner::decide(OpKind kind, const std::vector<int>& members, double bytes, int tag) {
+  Choice c;
+  c.algorithm = forced_algorithm(kind, members);
+  const bool auto_algorithm = algorithm_ == "auto" && kind == OpKind::all_reduce;
+  if (c.algorithm != Algorithm::ring || (protocol_ == "simple" && !auto_algorithm)) return c;
+  auto key = std::make_tuple(static_cast<int>(kind), tag, ring_key(members), static_cast<int>(members.size()), bytes);
+  auto it = choices_.find(key);
+  if (it != choices_.end()) return it->second;
+  TuningInputs in = tuning_inputs(kind, members, bytes, tag);
+  if (!auto_algorithm) in.tree_seconds = in.nvls_seconds = -1;  // the ring is given: only its protocol is chosen
+  const TuningChoice t = nccl_choice(cal_, in, protocol_named(protocol_));
+  c.algorithm = t.algorithm;
+  c.protocol = t.protocol;
+  if (c.algorithm == Algorithm::ring && c.protocol != Protocol::simple && in.ring_seconds > 0)
+    c.wire_factor = nccl_ring_bandwidth_seconds(cal_, in, c.protocol) / in.ring_seconds;
+  if (c.algorithm != Algorithm::ring) c.protocol = Protocol::simple;
+  return choices_.emplace(key, c).first->second;
 }
 
 double CollectiveRunner::analytic_time(OpKind kind, const std::vector<int>& members, double bytes, int tag) {

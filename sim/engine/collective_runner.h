@@ -25,6 +25,7 @@
 #include "cluster/cluster_graph.h"
 #include "engine/collective_algorithms.h"
 #include "engine/collective_trees.h"
+#include "engine/collective_tuning.h"
 #include "scenario/collective_calibration.h"
 
 namespace stepsim {
@@ -45,12 +46,17 @@ class CollectiveRunner {
  public:
   // `algorithm`: auto, ring, tree, hier, nvls or direct. With auto, NCCL's tuning model
   // (collective_tuning.h) picks ring, tree or NVLS by size, node count and topology.
+  // `protocol`: auto, simple, ll128 or ll (rings only; the other algorithms run Simple). A ring
+  // with LL or LL128 puts bytes / the protocol's bandwidth factor on the wire and starts with the
+  // protocol's base latency instead of the launch latency (collective_tuning.h).
   CollectiveRunner(const ClusterGraph& cluster, const CollectiveCalibration& calibration, Fidelity fidelity,
-                   std::string algorithm = "auto")
-      : g_(cluster), cal_(calibration), fidelity_(fidelity), algorithm_(std::move(algorithm)) {}
+                   std::string algorithm = "auto", std::string protocol = "auto")
+      : g_(cluster), cal_(calibration), fidelity_(fidelity), algorithm_(std::move(algorithm)),
+        protocol_(std::move(protocol)) {}
 
-  // The algorithm that runs this collective.
+  // The algorithm and the protocol that run this collective.
   Algorithm choose(OpKind kind, const std::vector<int>& members, double bytes, int tag);
+  Protocol protocol(OpKind kind, const std::vector<int>& members, double bytes, int tag);
 
   // `tag` separates concurrent groups (one mailbox per rank and tag). Returns transfers made.
   size_t run(OpKind kind, const std::vector<int>& members, int rank, double bytes, int tag);
@@ -96,25 +102,33 @@ class CollectiveRunner {
   // latencies (macro); then waits `tail_delay` more (the launch latency) in the same sleep.
   size_t ring_pass(const std::vector<std::vector<int>>& orders, int rank, int steps, double step_bytes,
                    bool stepwise, const std::string& box, int ring_tag, double tail_delay);
-  size_t run_ring(OpKind kind, const std::vector<int>& members, int rank, double bytes, int tag, bool stepwise);
+  size_t run_ring(OpKind kind, const std::vector<int>& members, int rank, double bytes, int tag, bool stepwise,
+                  double launch);
   size_t run_tree(const std::vector<int>& members, int rank, double bytes, int tag);
   size_t run_hier(const std::vector<int>& members, int rank, double bytes, int tag, bool stepwise);
   size_t run_nvls(const std::vector<int>& members, int rank, double bytes, int tag, Fidelity fidelity);
   size_t run_all_to_all(const std::vector<int>& members, int rank, double bytes, int tag);
   bool nvls_eligible(OpKind kind, const std::vector<int>& members) const;
   double nvls_time(double bytes, const Ring& ring) const;
-  Algorithm auto_choice(OpKind kind, const std::vector<int>& members, double bytes, int tag);
+  struct Choice {
+    Algorithm algorithm = Algorithm::ring;
+    Protocol protocol = Protocol::simple;
+    double wire_factor = 1;  // bytes on the wire per byte of the collective
+  };
+  Choice decide(OpKind kind, const std::vector<int>& members, double bytes, int tag);
+  Algorithm forced_algorithm(OpKind kind, const std::vector<int>& members) const;
+  TuningInputs tuning_inputs(OpKind kind, const std::vector<int>& members, double bytes, int tag);
 
   const ClusterGraph& g_;
   const CollectiveCalibration& cal_;
   Fidelity fidelity_;
-  std::string algorithm_;
+  std::string algorithm_, protocol_;
   std::map<std::pair<int, long long>, Ring> rings_;
   std::map<std::pair<int, long long>, simgrid::s4u::BarrierPtr> barriers_;
   std::map<std::pair<int, long long>, TreeGeometry> trees_;
   std::map<std::pair<int, long long>, bool> merge_;
   std::map<long long, std::pair<double, double>> hier_;  // members key -> (latency, seconds per byte)
-  std::map<std::tuple<int, long long, int, double>, Algorithm> choices_;
+  std::map<std::tuple<int, int, long long, int, double>, Choice> choices_;
 };
 
 }  // namespace stepsim

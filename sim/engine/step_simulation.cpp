@@ -61,7 +61,7 @@ class Replay {
       result_.algorithm_note += std::string(result_.algorithm_note.empty() ? "" : "; ") +
                                 "the offloaded optimizer step (gradients and parameters over PCIe, the update on the "
                                 "CPU) is not timed, so the step time is a lower bound";
-    collectives_ = std::make_unique<CollectiveRunner>(g_, cal_, options_.fidelity, options_.algorithm);
+    collectives_ = std::make_unique<CollectiveRunner>(g_, cal_, options_.fidelity, options_.algorithm, options_.protocol);
     find_exclusive_groups();
     index_streams();
     const int world = w_.layout.world_size();

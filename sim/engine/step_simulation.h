@@ -22,8 +22,9 @@ struct StepOptions {
   Fidelity fidelity = Fidelity::macro;
   bool record_all_ranks = true;  // false: record one rank per pipeline stage (large clusters)
   std::vector<int> extra_recorded_ranks;  // also record these (trace ranks chosen on a large cluster)
-  bool fold_replicas = false;
-  std::string algorithm = "auto";  // scenario simulation.collective_algorithm    // simulate data-parallel replica 0 only, when the route check allows it
+  bool fold_replicas = false;     // simulate data-parallel replica 0 only, when the route check allows it
+  std::string algorithm = "auto";  // scenario simulation.collective_algorithm
+  std::string protocol = "auto";   // scenario simulation.collective_protocol
 };
 
 Result<StepResult> simulate_step(const Scenario& s, const Workload& w, const ClusterGraph& cluster,

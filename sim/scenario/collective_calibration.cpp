@@ -32,6 +32,23 @@ NcclTuning read_tuning(FieldReader& parent) {
     t.net_overhead = r.required_number("net_overhead_us", 0, 1e6) * 1e-6;
     t.ring_multinode_factor = r.required_number("ring_multinode_latency_factor", 1, 10);
     t.tree_bandwidth_factor = r.required_number("tree_bandwidth_factor", 0.01, 1);
+    t.ring_ll = read_latency(r, "ring_ll");
+    t.ring_ll128 = read_latency(r, "ring_ll128");
+    t.ll_bandwidth_factor = r.required_number("ll_bandwidth_factor", 0.01, 1);
+    t.ll_max_busbw = r.required_number("ll_max_busbw_gbps", 0.001, 1e6) * 1e9;
+    t.ll128_bandwidth_factor = r.required_number("ll128_bandwidth_factor", 0.01, 1);
+    r.require("ll128_families");
+    if (const Json* families = r.array_member("ll128_families")) {
+      for (size_t i = 0; i < families->size(); ++i) {
+        const Json& f = (*families)[i];
+        if (!f.is_string()) {
+          r.error(index_path("ll128_families", i), "expected a GPU family name, got " + describe_json(f),
+                  "write family names as in topologies/gpus/*.json, e.g. \"hopper\"");
+          continue;
+        }
+        t.ll128_families.push_back(f.get<std::string>());
+      }
+    }
     r.finish();
   }
   return t;

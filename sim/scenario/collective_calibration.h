@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "scenario/json_document.h"
 
@@ -18,7 +19,12 @@ struct AlgorithmLatency {
 };
 
 struct NcclTuning {
-  AlgorithmLatency ring, tree;
+  AlgorithmLatency ring, tree;            // Simple protocol
+  AlgorithmLatency ring_ll, ring_ll128;   // Ring with the LL and LL128 protocols
+  double ll_bandwidth_factor = 0.5;       // LL bus bandwidth / Simple's (a flag word per data word)
+  double ll_max_busbw = 0;                // bytes/s: NCCL's llMaxBw cap on LL bus bandwidth
+  double ll128_bandwidth_factor = 0.92;   // LL128 bus bandwidth / Simple's
+  std::vector<std::string> ll128_families;  // GPU families where NCCL enables LL128 on NVLink
   double net_overhead = 0;            // s; a multi-node ring's intra-node step is at least 3x this (Simple)
   double ring_multinode_factor = 1;   // multi-node Ring/Simple latency multiplier ("plateau")
   double tree_bandwidth_factor = 1;   // tree bus bandwidth as a fraction of the link rate (NCCL: 0.92)

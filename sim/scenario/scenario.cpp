@@ -256,6 +256,7 @@ Result<Scenario> parse_scenario(JsonDocument doc, const std::vector<Override>& o
     FieldReader sr(doc, *sim, "simulation", diags);
     s.simulation.collective_algorithm =
         sr.choice("collective_algorithm", "auto", {"auto", "ring", "tree", "hier", "nvls", "direct"});
+    s.simulation.collective_protocol = sr.choice("collective_protocol", "auto", {"auto", "simple", "ll128", "ll"});
     s.simulation.fidelity = sr.choice("fidelity", "macro", {"macro", "step", "analytic"});
     s.simulation.fold_replicas = sr.boolean_or("fold_replicas", false);
     sr.finish();

@@ -19,6 +19,7 @@ namespace stepsim {
 
 struct SimulationOptions {
   std::string collective_algorithm = "auto";  // auto, ring, tree, hier, nvls, direct
+  std::string collective_protocol = "auto";   // auto, simple, ll128, ll (rings)
   std::string fidelity = "macro";             // macro, step, analytic
   // Simulate one data-parallel replica when a route check allows it (engine/replica_folding.h).
   bool fold_replicas = false;
