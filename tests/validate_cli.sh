@@ -67,4 +67,7 @@ printf 'id,measured_metric,measured_value\nr1,step_time_s,"unterminated\n' >"$tm
 [ "$code" -eq 2 ] && grep -q "bad.csv" "$tmp/out" || { echo "FAIL: malformed CSV: exit $code"; cat "$tmp/out"; fail=1; }
 "$stepsim" validate "$tmp/missing.csv" >"$tmp/out" 2>&1; code=$?
 [ "$code" -eq 2 ] || { echo "FAIL: missing file: exit $code"; cat "$tmp/out"; fail=1; }
+# --timeout: a row still simulating is killed and skipped with the reason (not failed).
+"$stepsim" validate "$csv" --rows torchtune31-r1 --timeout 0.001 --json >"$tmp/slow" || { echo "FAIL: --timeout exited $?"; fail=1; }
+grep -q 'took longer than --timeout 0.001 s' "$tmp/slow" || { echo "FAIL: --timeout reason missing"; cat "$tmp/slow"; fail=1; }
 exit $fail

@@ -3,34 +3,25 @@
 // its own and is scored against its measurement (report/validation_summary.h).
 //
 // Why a process per row: SimGrid allows one engine per process. Each row's scenario JSON is
-// written to a private temporary folder and `/proc/self/exe run FILE --json` (with --no-engine
-// for memory and fits/oom rows) runs it; its stdout is the stepsim.report/1 object that
-// compare_run() reads. Up to -j children run at once; results are kept by row index, so the
+// written to a private temporary folder and `stepsim run FILE --json` of the same binary (with
+// --no-engine for memory and fits/oom rows; cli/child_runs.h) runs it; its stdout is the
+// stepsim.report/1 object that compare_run() reads. Up to -j children run at once; results are kept by row index, so the
 // output is in CSV order whatever the completion order. The data root ($STEPSIM_DATA_DIR,
 // set by --data-dir) is inherited by the children.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
-#include <signal.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
-#include <thread>
 
+#include "cli/child_runs.h"
 #include "cli/commands.h"
 #include "report/validation_summary.h"
 #include "scenario/published_runs.h"
-
-extern char** environ;
 
 namespace fs = std::filesystem;
 
@@ -40,16 +31,9 @@ namespace {
 
 struct Job {
   size_t row = 0;
-  std::string scenario_file, out_file, err_file;
+  std::string scenario_file;
   bool engine = true;
 };
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 // The child's first error line: what `run` said on stderr, without the "error: " prefix.
 std::string first_error_line(const std::string& err) {
@@ -81,85 +65,41 @@ class TempDir {
   std::string path_;
 };
 
-pid_t spawn_run(const Job& job) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, job.out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, job.err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  std::vector<std::string> args = {"stepsim", "run", job.scenario_file, "--json"};
-  if (!job.engine) args.push_back("--no-engine");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  return rc == 0 ? pid : -1;
-}
-
 // Turns a finished child into a scored (or failed) row.
-ValidationRow finish_job(const PublishedRun& run, const RunScenario& rs, const Job& job, int status) {
-  const std::string err = read_text(job.err_file);
-  if (WIFSIGNALED(status))
-    return skipped_row(run, rs.defaults, "simulation crashed (signal " + std::to_string(WTERMSIG(status)) + ")", true);
-  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : kExitInternal;
-  if (code == kExitBadInput)  // the scenario checks rejected something only the full load sees
-    return skipped_row(run, rs.defaults, first_error_line(err));
-  if (code != kExitOk)
-    return skipped_row(run, rs.defaults, "simulation failed (exit " + std::to_string(code) + "): " + first_error_line(err),
-                       true);
-  nlohmann::json report = nlohmann::json::parse(read_text(job.out_file), nullptr, /*allow_exceptions=*/false);
+ValidationRow finish_job(const PublishedRun& run, const RunScenario& rs, const ChildResult& r) {
+  if (r.timed_out)
+    return skipped_row(run, rs.defaults, fmt::format("the simulation took longer than --timeout {:g} s", r.timeout_s));
+  if (r.signal) return skipped_row(run, rs.defaults, "simulation crashed (signal " + std::to_string(r.signal) + ")", true);
+  if (r.exit_code == kExitBadInput)  // the scenario checks rejected something only the full load sees
+    return skipped_row(run, rs.defaults, first_error_line(r.err));
+  if (r.exit_code != kExitOk)
+    return skipped_row(run, rs.defaults,
+                       "simulation failed (exit " + std::to_string(r.exit_code) + "): " + first_error_line(r.err), true);
+  nlohmann::json report = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
   if (report.is_discarded() || !report.is_object())
     return skipped_row(run, rs.defaults, "simulation printed no JSON report", true);
   return compare_run(run, rs.defaults, report);
 }
 
-// Runs the jobs, at most `workers` at a time; fills rows[job.row]. A child still running after
-// `timeout_s` seconds (0 = no limit) is killed and its row skipped with the reason.
+// Runs the jobs in child processes (child_runs.h), at most `workers` at a time; fills
+// rows[job.row]. A child still running after `timeout_s` seconds (0 = no limit) is killed and
+// its row skipped with the reason.
 void run_jobs(const std::vector<Job>& jobs, int workers, double timeout_s, const std::vector<PublishedRun>& runs,
               const std::vector<RunScenario>& scenarios, std::vector<ValidationRow>& rows) {
-  using Clock = std::chrono::steady_clock;
-  struct Child {
-    size_t job;
-    Clock::time_point started;
-    bool killed;
-  };
-  std::map<pid_t, Child> running;
   size_t next = 0;
-  while (next < jobs.size() || !running.empty()) {
-    while (next < jobs.size() && static_cast<int>(running.size()) < workers) {
-      const Job& job = jobs[next];
-      pid_t pid = spawn_run(job);
-      if (pid < 0) rows[job.row] = skipped_row(runs[job.row], scenarios[job.row].defaults, "cannot start a process", true);
-      else running[pid] = Child{next, Clock::now(), false};
-      ++next;
-    }
-    if (running.empty()) continue;
-    int status = 0;
-    pid_t done = waitpid(-1, &status, timeout_s > 0 ? WNOHANG : 0);
-    if (done < 0) break;  // no children left: nothing more to wait for
-    if (done == 0) {      // none finished: enforce the time limit, then poll again shortly
-      for (auto& [pid, child] : running) {
-        const double age = std::chrono::duration<double>(Clock::now() - child.started).count();
-        if (!child.killed && age > timeout_s) {
-          kill(pid, SIGKILL);
-          child.killed = true;
-        }
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      continue;
-    }
-    auto it = running.find(done);
-    if (it == running.end()) continue;
-    const Job& job = jobs[it->second.job];
-    if (it->second.killed)
-      rows[job.row] = skipped_row(runs[job.row], scenarios[job.row].defaults,
-                                  fmt::format("the simulation took longer than --timeout {} s", timeout_s));
-    else
-      rows[job.row] = finish_job(runs[job.row], scenarios[job.row], job, status);
-    running.erase(it);
-  }
+  run_children(
+      workers,
+      [&]() -> std::optional<ChildJob> {
+        if (next == jobs.size()) return std::nullopt;
+        const Job& job = jobs[next];
+        std::vector<std::string> args = {"run", job.scenario_file, "--json"};
+        if (!job.engine) args.push_back("--no-engine");
+        return ChildJob{next++, args, timeout_s};
+      },
+      [&](ChildResult r) {
+        const Job& job = jobs[r.key];
+        rows[job.row] = finish_job(runs[job.row], scenarios[job.row], r);
+      });
 }
 
 std::string row_path(const std::string& dir, size_t row, const char* extension) {
@@ -229,8 +169,7 @@ int validate_command(const ValidateOptions& options) {
       rows[i] = skipped_row(run, rs.defaults, rs.skip_reason);
       continue;
     }
-    Job job{i, row_path(temp.path(), i, ".json"), row_path(temp.path(), i, ".out"), row_path(temp.path(), i, ".err"),
-            metric_needs_engine(run.metric)};
+    Job job{i, row_path(temp.path(), i, ".json"), metric_needs_engine(run.metric)};
     Json document = rs.document.root;
     // Replica folding (scenario.md `simulation.fold_replicas`) simulates one data-parallel
     // replica when a route check shows the replicas share no link, else every rank: the same
@@ -245,7 +184,7 @@ int validate_command(const ValidateOptions& options) {
     }
     jobs.push_back(job);
   }
-  const int workers = options.jobs > 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  const int workers = options.jobs > 0 ? options.jobs : default_jobs();
   run_jobs(jobs, workers, options.timeout_s, selected, scenarios, rows);
   const ValidationSummary summary = summarize(rows);
   if (options.json) std::cout << validation_json(rows, summary).dump(2) << "\n";
