@@ -9,6 +9,9 @@
 //                         gpu_energy_j = Σ_r 500·b_r + 100·(T − b_r).
 //   folded_scales_to_world the same model with pp = 1, dp = 4 and fold_replicas: one replica is
 //                         simulated and its energy × 4 equals Σ over all 4 GPUs of the closed form.
+//   offloaded_step_idles_gpu ZeRO-3 with the optimizer offloaded, its host step given 0.5 s: the
+//                         step lasts those 0.5 s longer, but the GPUs idle through them, so
+//                         busy_r counts only the GPU kernels.
 #include <simgrid/plugins/energy.h>
 #include <simgrid/s4u.hpp>
 
@@ -85,13 +88,13 @@ double closed_form_energy(const Workload& w, double T, double load, double idle)
   for (int r = 0; r < w.layout.world_size(); ++r) {
     double busy = 0;
     for (const Op& op : w.stages[static_cast<size_t>(w.layout.coordinates(r).pp)].ops)
-      if (!is_communication(op.kind)) busy += op.seconds;
+      if (!is_communication(op.kind) && op.host_bytes <= 0) busy += op.seconds;
     joules += load * busy + idle * (T - busy);
   }
   return joules;
 }
 
-void step_energy(const std::string& training, bool fold) {
+void step_energy(const std::string& training, bool fold, double host_step_s = 0) {
   const Scenario s = scenario(fold ? "energy-folded" : "energy-pipeline", training,
                               fold ? R"(, "simulation": {"fold_replicas": true})" : "");
   auto overheads = load_memory_overheads();
@@ -99,6 +102,14 @@ void step_energy(const std::string& training, bool fold) {
   Workload w = build_workload(s, overheads.value());
   Diagnostics cost = apply_costs(s, w);
   if (!cost.ok()) die("apply_costs", cost);
+  if (host_step_s > 0) {  // free4.json has no host bandwidth: give the offloaded step its time here
+    for (RankProgram& p : w.stages)
+      for (Op& op : p.ops)
+        if (op.kind == OpKind::optimizer_step) {
+          if (!(op.host_bytes > 0)) die("the offloaded optimizer step records no host bytes", Diagnostics{});
+          op.seconds = host_step_s;
+        }
+  }
   auto calibration = load_collective_calibration();
   if (!calibration.ok()) die("load_collective_calibration", calibration.errors());
   StepOptions options;
@@ -115,6 +126,15 @@ void step_energy(const std::string& training, bool fold) {
   expect_close(s.gpu.tdp_w, 500, 0, "the scenario's cost.gpu_load_w reaches the platform's card");
   expect_close(r.gpu_energy_j, closed_form_energy(w, r.step_time, 500, 100), 1e-9,
                "gpu_energy_j == Σ_r 500·busy_r + 100·(T − busy_r)");
+  if (host_step_s > 0) {  // the host step is on every rank's path after its kernels
+    double kernels = 0;
+    for (const Op& op : w.stages[0].ops)
+      if (!is_communication(op.kind) && op.host_bytes <= 0) kernels += op.seconds;
+    if (!(r.step_time >= kernels + host_step_s - 1e-12)) {
+      std::printf("FAIL: step %.9g s shorter than kernels %.9g s + host step %.9g s\n", r.step_time, kernels, host_step_s);
+      ++failures;
+    }
+  }
 }
 
 }  // namespace
@@ -125,6 +145,8 @@ int main(int argc, char** argv) {
   if (which == "busy_then_idle") busy_then_idle();
   else if (which == "step_equals_busy_time") step_energy(R"("global_batch": 8, "pp": 4)", false);
   else if (which == "folded_scales_to_world") step_energy(R"("global_batch": 8, "dp": 4)", true);
+  else if (which == "offloaded_step_idles_gpu")
+    step_energy(R"("global_batch": 8, "dp": 4, "sharding": "zero3", "offload": "optimizer")", false, 0.5);
   else {
     std::printf("FAIL: unknown case \"%s\"\n", which.c_str());
     ++failures;

@@ -162,14 +162,18 @@ class Replay {
       const double start = sg4::Engine::get_clock();
       if (stream == Stream::compute) {
         // Extend the segment while the next op waits for nothing else and nobody waits for this one.
+        // An offloaded optimizer step runs on the host: its own segment, with the GPU idle (energy).
+        const bool host = runs_on_host(p.ops[first]);
         size_t last = k;
         double seconds = p.ops[first].seconds;
-        while (last + 1 < order.size() && !needed_elsewhere_[stage][order[last]] &&
-               cross_deps_[stage][order[last + 1]].empty()) {
+        while (!host && last + 1 < order.size() && !needed_elsewhere_[stage][order[last]] &&
+               cross_deps_[stage][order[last + 1]].empty() && !runs_on_host(p.ops[order[last + 1]])) {
           ++last;
           seconds += p.ops[order[last]].seconds;
         }
-        if (seconds > 0) {
+        if (seconds > 0 && host) {
+          sg4::this_actor::sleep_for(seconds);
+        } else if (seconds > 0) {
           sg4::this_actor::execute(seconds * kHostSpeed);
           ++result_.execs;
         }
@@ -193,6 +197,8 @@ class Replay {
     for (auto& comm : posted) comm->wait();
     posted.clear();
   }
+
+  static bool runs_on_host(const Op& op) { return op.host_bytes > 0 || op.host_link_bytes > 0; }
 
   void finish(RankState& st, size_t stage, uint32_t op) {
     if (!needed_elsewhere_[stage][op]) return;
