@@ -10,7 +10,11 @@
 #include <cstdlib>
 #include <string>
 
+#include "cluster/cluster_graph.h"
+#include "scenario/collective_calibration.h"
 #include "scenario/diagnostics.h"
+#include "scenario/gpu_spec.h"
+#include "scenario/topology_spec.h"
 
 namespace stepsim::engine_cases {
 
@@ -34,6 +38,27 @@ inline void expect_close(double got, double want, double tol, const std::string&
 [[noreturn]] inline void die(const std::string& what, const Diagnostics& d) {
   std::printf("FAIL: %s\n%s\n", what.c_str(), d.to_string().c_str());
   std::exit(1);
+}
+
+// The cluster of a topology file with its own GPU, `nodes` nodes (0: the topology's default).
+inline ClusterGraph cluster(const std::string& topology, int nodes = 0) {
+  auto t = load_topology(topology);
+  if (!t.ok()) die("load_topology " + topology, t.errors());
+  auto gpu = load_gpu(t.value().gpu);
+  if (!gpu.ok()) die("load_gpu " + t.value().gpu, gpu.errors());
+  auto g = ClusterGraph::build(t.value(), gpu.value(), nodes > 0 ? nodes : t.value().nodes);
+  if (!g.ok()) die("ClusterGraph::build " + topology, g.errors());
+  return g.value();
+}
+
+// Every link at its full rate, no launch latency: flows must match α-β exactly.
+inline CollectiveCalibration ideal_calibration() {
+  CollectiveCalibration c;
+  for (const char* kind : {"nvlink", "pcie", "socket", "ib", "roce", "ethernet", "xgmi"}) c.link_efficiency[kind] = 1.0;
+  c.launch_latency = 0;
+  c.nvls_algbw_fraction = 1.0;
+  c.nvls_latency = 0;
+  return c;
 }
 
 // PASS or the count of failed checks; the program's exit status.

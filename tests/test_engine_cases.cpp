@@ -82,26 +82,6 @@ namespace {
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 constexpr double kMiB = 1024.0 * 1024.0;
 
-ClusterGraph cluster(const std::string& topology, int nodes = 0) {
-  auto t = load_topology(topology);
-  if (!t.ok()) die("load_topology " + topology, t.errors());
-  auto gpu = load_gpu(t.value().gpu);
-  if (!gpu.ok()) die("load_gpu " + t.value().gpu, gpu.errors());
-  auto g = ClusterGraph::build(t.value(), gpu.value(), nodes > 0 ? nodes : t.value().nodes);
-  if (!g.ok()) die("ClusterGraph::build " + topology, g.errors());
-  return g.value();
-}
-
-// Every link at its full rate, no launch latency: flows must match α-β exactly.
-CollectiveCalibration ideal_calibration() {
-  CollectiveCalibration c;
-  for (const char* kind : {"nvlink", "pcie", "socket", "ib", "roce", "ethernet", "xgmi"}) c.link_efficiency[kind] = 1.0;
-  c.launch_latency = 0;
-  c.nvls_algbw_fraction = 1.0;
-  c.nvls_latency = 0;
-  return c;
-}
-
 // ---------------------------------------------------------------------------------------------
 // 1-2. Ring all-reduce on one NVSwitch.
 

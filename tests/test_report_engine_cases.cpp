@@ -44,26 +44,6 @@ using namespace stepsim::engine_cases;
 
 namespace {
 
-
-ClusterGraph cluster(const std::string& topology) {
-  auto t = load_topology(topology);
-  if (!t.ok()) die("load_topology " + topology, t.errors());
-  auto gpu = load_gpu(t.value().gpu);
-  if (!gpu.ok()) die("load_gpu " + t.value().gpu, gpu.errors());
-  auto g = ClusterGraph::build(t.value(), gpu.value(), t.value().nodes);
-  if (!g.ok()) die("ClusterGraph::build " + topology, g.errors());
-  return g.value();
-}
-
-CollectiveCalibration ideal_calibration() {
-  CollectiveCalibration c;
-  for (const char* kind : {"nvlink", "pcie", "socket", "ib", "roce", "ethernet", "xgmi"}) c.link_efficiency[kind] = 1.0;
-  c.launch_latency = 0;
-  c.nvls_algbw_fraction = 1.0;
-  c.nvls_latency = 0;
-  return c;
-}
-
 struct Simulated {
   Scenario scenario;
   Workload workload;
