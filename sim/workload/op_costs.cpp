@@ -1,6 +1,5 @@
 #include "workload/op_costs.h"
 
-#include "scenario/memory_overheads.h"
 #include "workload/offload_cost.h"
 
 namespace stepsim {
@@ -8,17 +7,11 @@ namespace stepsim {
 Diagnostics apply_costs(const Scenario& s, Workload& w) {
   auto eff = load_efficiency(s.gpu.family);
   if (!eff.ok()) return eff.errors();
-  double host_efficiency = 0;
-  if (offloaded_step_timed(s)) {
-    auto overheads = load_memory_overheads();
-    if (!overheads.ok()) return overheads.errors();
-    host_efficiency = overheads.value().host_memory_bandwidth_efficiency;
-  }
   for (RankProgram& p : w.stages) {
     for (Op& op : p.ops) {
       if (is_communication(op.kind)) continue;
       if (op.host_bytes > 0 || op.host_link_bytes > 0) {  // offloaded optimizer step: runs on the host
-        op.seconds = offloaded_step_seconds(s, op.host_bytes, op.host_link_bytes, host_efficiency);
+        op.seconds = offloaded_step_seconds(s, op.host_bytes, op.host_link_bytes, w.host_memory_efficiency);
         continue;
       }
       if (op.flops == 0 && op.bytes == 0) continue;  // markers and skipped work launch nothing
