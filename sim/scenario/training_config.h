@@ -87,6 +87,10 @@ struct TrainingConfig {
   bool shards_parameters() const {
     return sharding == Sharding::zero3 || sharding == Sharding::fsdp || sharding == Sharding::hsdp;
   }
+  // FSDP keeps its root unit (embedding, output layer, final norm) gathered for the whole step;
+  // DeepSpeed ZeRO-3 fetches those around each use.
+  bool keeps_root_unit_gathered() const { return sharding == Sharding::fsdp || sharding == Sharding::hsdp; }
+  bool fetches_root_on_use() const { return sharding == Sharding::zero3; }
 };
 
 void read_training(FieldReader& r, TrainingConfig& t);

@@ -306,7 +306,7 @@ uint32_t LayerLowering::layer_backward(RankProgram& p, int layer, int mb, const 
 // after (FSDP keeps them in the root unit instead: gather_root_parameters).
 std::vector<uint32_t> LayerLowering::fetch_on_use(RankProgram& p, Phase phase, int mb, double bytes,
                                                   std::vector<uint32_t> deps) {
-  if (t_.sharding != Sharding::zero3 || !(bytes > 0)) return deps;
+  if (!t_.fetches_root_on_use() || !(bytes > 0)) return deps;
   uint32_t id = collective(p, OpKind::all_gather, Group::dp_shard, phase, -1, mb, bytes, {});
   p.ops[id].at_start.push_back({MemCategory::gathered_parameters, bytes});
   deps.push_back(id);
@@ -314,7 +314,7 @@ std::vector<uint32_t> LayerLowering::fetch_on_use(RankProgram& p, Phase phase, i
 }
 
 void LayerLowering::release_after(RankProgram& p, uint32_t op, double bytes) {
-  if (t_.sharding == Sharding::zero3 && bytes > 0) p.ops[op].at_end.push_back({MemCategory::gathered_parameters, -bytes});
+  if (t_.fetches_root_on_use() && bytes > 0) p.ops[op].at_end.push_back({MemCategory::gathered_parameters, -bytes});
 }
 
 double LayerLowering::embedding_parameter_bytes() const {
@@ -409,7 +409,7 @@ uint32_t LayerLowering::reduce_root_gradients(RankProgram& p, int pipeline_rank,
   const double bytes = trainable_base_ ? 2 * root_parameters(pipeline_rank) : 0;
   uint32_t id = collective(p, OpKind::reduce_scatter, Group::dp_shard, Phase::backward, -1, mb, bytes,
                            {producer});
-  if (t_.sharding != Sharding::zero3)
+  if (t_.keeps_root_unit_gathered())
     p.ops[id].at_end.push_back({MemCategory::gathered_parameters, -2 * root_parameters(pipeline_rank)});
   return id;
 }

@@ -34,7 +34,7 @@ class StageBuilder {
 
   RankProgram build() {
     add_static_memory();
-    if (t_.sharding == Sharding::fsdp || t_.sharding == Sharding::hsdp)
+    if (t_.keeps_root_unit_gathered())
       root_gather_ = lowering_.gather_root_parameters(program_, rank_);
     for (const PipelineStep& step : pipeline_order(t_.schedule, t_.pp, t_.vp, m_, rank_)) {
       if (step.kind == PipelineStep::forward) forward(step.micro_batch, step.chunk);
