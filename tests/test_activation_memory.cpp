@@ -301,6 +301,15 @@ TEST_CASE("LoRA dropout saves each distinct adapter input and its mask", "[activ
   CHECK(saved_activations_per_layer(m, t, n).total() == Approx(2 * n * h));
 }
 
+TEST_CASE("Unsloth's 2024 cross-entropy keeps the bf16 logits and writes their gradient over them", "[activations]") {
+  const ModelSpec llama = llama3_70b();
+  TrainingConfig t = llama_config(8192);
+  t.loss = LossKernel::inplace;
+  const double inputs = 4 * 8192.0 * 8192, entries = 8192.0 * 128256;
+  CHECK(loss_activation_bytes(llama, t, 8192) == Approx(inputs + 2 * entries).epsilon(1e-12));
+  CHECK(loss_gradient_bytes(llama, t, 8192) == 0);
+}
+
 TEST_CASE("torchtune's chunked cross-entropy compiled with its upcast keeps only the bf16 logits", "[activations]") {
   const ModelSpec llama = llama3_70b();
   TrainingConfig t = llama_config(8192);

@@ -286,6 +286,14 @@ TEST_CASE("framework recipes fill what the row leaves empty, and say so", "[publ
   REQUIRE(uns.scenario);
   CHECK(uns.scenario->training.loss == LossKernel::fused);
   CHECK(uns.scenario->training.activation_offload);
+  CHECK(uns.scenario->training.optimizer == Optimizer::adamw8bit);  // its benchmark settings
+  // LLaMA-Factory's table (2024-04) predates Unsloth's CCE: the logits are kept, their gradient in place.
+  RunScenario factory = scenario_for_run(row({{"source", "LLaMA-Factory wiki"}, {"finetune", "qlora"},
+                                              {"notes", "implementation Unsloth+FA2; method: QLoRA"}}),
+                                         catalog());
+  REQUIRE(factory.scenario);
+  CHECK(factory.scenario->training.loss == LossKernel::inplace);
+  CHECK(factory.scenario->training.optimizer == Optimizer::adamw);
   RunScenario hf = scenario_for_run(
       row({{"source", "Unsloth README"}, {"finetune", "qlora"}, {"notes", "implementation Hugging Face + FA2"}}),
       catalog());

@@ -45,6 +45,14 @@ constexpr const char* kHfUpcast =
 constexpr const char* kHfCheckpointing = "the recipe enables gradient_checkpointing, as fine-tuning recipes do";
 constexpr const char* kUnslothFused =
     "Unsloth computes the loss with a fused chunked cross-entropy (Apple CCE): memory.md §2.3";
+constexpr const char* kUnslothAdam8bit =
+    "Unsloth's benchmarks run its Alpaca notebook settings (batch 2, accumulation 4, rank 32), whose "
+    "TrainingArguments set optim = \"adamw_8bit\" (unslothai/unsloth README benchmark settings: 'bsz = 2, ga = 4, "
+    "... optim = \"adamw_8bit\"')";
+constexpr const char* kUnslothInplace =
+    "Unsloth before Apple CCE (its README's context table came with CCE, memory.md §2.3; this table is of "
+    "2024-04): Fast_CrossEntropyLoss (unsloth/kernels/cross_entropy_loss.py) saves the bf16 logits and its "
+    "backward kernel stores the gradient into them (returns logits as their gradient)";
 constexpr const char* kUnslothOffload = "Unsloth offloads the gradient-checkpoint activations to CPU memory";
 
 constexpr const char* kSetToNone =
@@ -93,9 +101,15 @@ void torchtune(FrameworkRecipe& r, const std::string& notes, long num_gpus, cons
   }
 }
 
-void unsloth_kernels(FrameworkRecipe& r) {
+// `with_cce`: Unsloth's own tables (CCE since late 2024); LLaMA-Factory's wiki table is older.
+void unsloth_kernels(FrameworkRecipe& r, bool with_cce) {
   r.framework = "unsloth";
-  add(r, "loss", "fused", kUnslothFused);
+  if (with_cce) {
+    add(r, "loss", "fused", kUnslothFused);
+    add(r, "optimizer", "adamw8bit", kUnslothAdam8bit);
+  } else {
+    add(r, "loss", "inplace", kUnslothInplace);
+  }
   add(r, "recompute", "full", kHfCheckpointing);
   add(r, "activation_offload", true, kUnslothOffload);
 }
@@ -128,7 +142,7 @@ FrameworkRecipe framework_recipe(const PublishedRun& row, long num_gpus, const s
     }
   } else if (contains(source, "unsloth") || contains(source, "llama-factory")) {
     // Both compare Unsloth's kernels with Hugging Face + FlashAttention-2 row by row.
-    if (contains(notes, "implementation unsloth")) unsloth_kernels(r);
+    if (contains(notes, "implementation unsloth")) unsloth_kernels(r, contains(source, "unsloth"));
     else hugging_face(r);
   } else if (contains(source, "peft") || contains(source, "axolotl") || contains(source, "philschmid") ||
              contains(source, "answer.ai") || contains(source, "liger")) {

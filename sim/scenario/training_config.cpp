@@ -70,6 +70,7 @@ std::string to_string(LossKernel k) {
     case LossKernel::upcast: return "upcast";
     case LossKernel::chunked: return "chunked";
     case LossKernel::chunked_compiled: return "chunked-compiled";
+    case LossKernel::inplace: return "inplace";
     case LossKernel::fused: return "fused";
   }
   return "?";
@@ -139,7 +140,7 @@ void read_training(FieldReader& r, TrainingConfig& t) {
   if (r.has("dropout")) t.dropout = r.boolean_or("dropout", false);
   t.fp32_master_weights = r.choice("master_weights", "fp32", {"fp32", "none"}) == "fp32";
   const LossKernel losses[] = {LossKernel::fp32_logits, LossKernel::upcast, LossKernel::chunked,
-                               LossKernel::chunked_compiled, LossKernel::fused};
+                               LossKernel::chunked_compiled, LossKernel::inplace, LossKernel::fused};
   t.loss = pick(r, "loss", LossKernel::fp32_logits, losses);
   t.activation_offload = r.boolean_or("activation_offload", false);
   t.optimizer_in_backward = r.boolean_or("optimizer_in_backward", false);
