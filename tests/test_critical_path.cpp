@@ -8,6 +8,7 @@
 #include "report/critical_path.h"
 #include "scenario/scenario.h"
 #include "workload/program_builder.h"
+#include "scenario_inputs.h"
 
 using namespace stepsim;
 
@@ -22,13 +23,7 @@ Workload workload(const std::string& degrees) {
                                "ffn_hidden": 512, "vocab": 64},
                            "training": {"seq_len": 128, "global_batch": 8, "micro_batch": 1, )" +
                            degrees + "}}";
-  auto doc = parse_json_text(text, "critical.json");
-  REQUIRE(doc.ok());
-  auto s = parse_scenario(doc.value(), {});
-  if (!s.ok()) FAIL(s.errors().to_string());
-  auto overheads = load_memory_overheads();
-  REQUIRE(overheads.ok());
-  return build_workload(s.value(), overheads.value());
+  return build_workload(test_inputs::scenario_from_text(text, {}, "critical.json"), test_inputs::shipped_overheads());
 }
 
 ClusterGraph free4() {

@@ -4,6 +4,7 @@
 #include "scenario/scenario.h"
 #include "workload/model_math.h"
 #include "workload/model_state_memory.h"
+#include "scenario_inputs.h"
 
 using namespace stepsim;
 
@@ -14,11 +15,7 @@ Scenario scenario(const std::string& model, const std::string& topology, int nod
   std::string text = "{\"cluster\": {\"topology\": \"" + topology + "\", \"nodes\": " + std::to_string(nodes) +
                      "}, \"model\": \"" + model + "\", \"training\": {\"seq_len\": 2048, \"global_batch\": 512" +
                      extra + "}}";
-  auto doc = parse_json_text(text, "s.json");
-  REQUIRE(doc.ok());
-  auto s = parse_scenario(doc.value(), {});
-  if (!s.ok()) FAIL(s.errors().to_string());
-  return s.value();
+  return test_inputs::scenario_from_text(text);
 }
 }  // namespace
 

@@ -10,6 +10,7 @@
 #include "workload/offload_cost.h"
 #include "workload/op_costs.h"
 #include "workload/program_builder.h"
+#include "scenario_inputs.h"
 
 using namespace stepsim;
 
@@ -19,18 +20,12 @@ Scenario llama8b_zero3(const std::string& topology, const std::string& offload) 
   std::string text = "{\"cluster\": {\"topology\": \"" + topology + "\"}, \"model\": \"llama3-8b\", \"training\": "
                      "{\"seq_len\": 2048, \"global_batch\": 8, \"micro_batch\": 1, \"sharding\": \"zero3\", "
                      "\"offload\": \"" + offload + "\"}}";
-  auto doc = parse_json_text(text, "s.json");
-  REQUIRE(doc.ok());
-  auto s = parse_scenario(doc.value(), {});
-  if (!s.ok()) FAIL(s.errors().to_string());
-  return s.value();
+  return test_inputs::scenario_from_text(text);
 }
 
 // The one optimizer step of the single pipeline stage, after the cost model ran.
 Op costed_optimizer_step(const Scenario& s) {
-  auto overheads = load_memory_overheads();
-  REQUIRE(overheads.ok());
-  Workload w = build_workload(s, overheads.value());
+  Workload w = build_workload(s, test_inputs::shipped_overheads());
   REQUIRE(apply_costs(s, w).ok());
   REQUIRE(w.stages.size() == 1);
   const Op* step = nullptr;

@@ -15,8 +15,10 @@
 #include "report/timeline_svg.h"
 #include "scenario/scenario.h"
 #include "workload/memory_timeline.h"
+#include "scenario_inputs.h"
 
 using namespace stepsim;
+using stepsim::test_inputs::shipped_overheads;
 
 namespace {
 
@@ -28,17 +30,7 @@ Scenario pipeline_scenario() {
                            R"("}, "model": {"arch": "llama", "layers": 4, "hidden": 256, "heads": 4,
                                "ffn_hidden": 512, "vocab": 64},
                            "training": {"seq_len": 128, "global_batch": 8, "micro_batch": 1, "pp": 2, "dp": 2}})";
-  auto doc = parse_json_text(text, "trace.json");
-  REQUIRE(doc.ok());
-  auto s = parse_scenario(doc.value(), {});
-  if (!s.ok()) FAIL(s.errors().to_string());
-  return s.value();
-}
-
-MemoryOverheads overheads() {
-  auto o = load_memory_overheads();
-  REQUIRE(o.ok());
-  return o.value();
+  return test_inputs::scenario_from_text(text, {}, "trace.json");
 }
 
 Op compute(Phase phase, double flops, std::vector<MemoryEffect> at_start = {}, std::vector<MemoryEffect> at_end = {}) {
@@ -67,7 +59,7 @@ Op pipe(OpKind kind, Group group, Phase phase) {
 // Stage 0 (ranks 0, 1): forward, send activations, wait for gradients, backward.
 // Stage 1 (ranks 2, 3): wait for activations, forward, backward, send gradients.
 Workload pipeline_workload(const Scenario& s) {
-  Workload w = build_workload(s, overheads());
+  Workload w = build_workload(s, shipped_overheads());
   w.stages[0].ops = {compute(Phase::forward, 1e12, {{MemCategory::activations, kGiB}}),
                      pipe(OpKind::send, Group::pp_next, Phase::forward),
                      pipe(OpKind::recv, Group::pp_next, Phase::backward),
@@ -90,7 +82,7 @@ StepResult pipeline_record() {
 
 nlohmann::json trace_of(const Scenario& s, const Workload& w, const StepResult& r, const CriticalPath& path,
                         std::string* text = nullptr) {
-  const MemoryOverheads o = overheads();
+  const MemoryOverheads o = shipped_overheads();
   const std::string json = perfetto_trace_json({s, w, o, r, path, {}});
   if (text) *text = json;
   return nlohmann::json::parse(json);
@@ -166,7 +158,7 @@ TEST_CASE("trace: memory in use follows the ops' allocations, framework from the
   const nlohmann::json t = trace_of(s, w, pipeline_record(), {});
   const auto counters = events(t, "C", 1);
   REQUIRE(counters.size() == 2);  // the allocation at 0 and the free at 5000 µs
-  const MemoryOverheads o = overheads();
+  const MemoryOverheads o = shipped_overheads();
   // Context + one NCCL buffer set per communicator (pp and dp: 2), plus the allocator reserve.
   const double fixed = o.cuda_context_bytes + 2 * o.nccl_bytes_per_communicator;
   CHECK(counters[0]["ts"].get<double>() == 0);

@@ -14,19 +14,17 @@
 #include "workload/model_state_memory.h"
 #include "workload/parallel_layout.h"
 #include "workload/program_builder.h"
+#include "scenario_inputs.h"
 
 using namespace stepsim;
+using stepsim::test_inputs::shipped_overheads;
 
 namespace {
 
 Scenario scenario(const std::string& model, const std::string& cluster, const std::string& training,
                   std::vector<Override> overrides = {}) {
   std::string text = "{\"cluster\": {" + cluster + "}, \"model\": \"" + model + "\", \"training\": {" + training + "}}";
-  auto doc = parse_json_text(text, "s.json");
-  REQUIRE(doc.ok());
-  auto s = parse_scenario(doc.value(), overrides);
-  if (!s.ok()) FAIL(s.errors().to_string());
-  return s.value();
+  return test_inputs::scenario_from_text(text, overrides);
 }
 
 Scenario shipped(const std::string& name, std::vector<Override> overrides = {}) {
@@ -35,15 +33,9 @@ Scenario shipped(const std::string& name, std::vector<Override> overrides = {}) 
   return s.value();
 }
 
-MemoryOverheads overheads() {
-  auto o = load_memory_overheads();
-  REQUIRE(o.ok());
-  return o.value();
-}
-
 // Model FLOPs of the whole step from the programs: every stage's ops times the ranks that run it.
 double program_model_flops(const Scenario& s) {
-  Workload w = build_workload(s, overheads());
+  Workload w = build_workload(s, shipped_overheads());
   double per_replica = 0;
   for (const RankProgram& p : w.stages)
     for (const Op& op : p.ops) per_replica += op.model_flops;
@@ -86,9 +78,9 @@ TEST_CASE("recompute adds executed FLOPs but no model FLOPs", "[program]") {
   const Scenario none = shipped("gpt3-175b-megatron-dgx-a100", {{"training.recompute", "none"}});
   CHECK(program_model_flops(full) == Approx(program_model_flops(none)));
   double executed_full = 0, executed_none = 0;
-  for (const RankProgram& p : build_workload(full, overheads()).stages)
+  for (const RankProgram& p : build_workload(full, shipped_overheads()).stages)
     for (const Op& op : p.ops) executed_full += op.flops;
-  for (const RankProgram& p : build_workload(none, overheads()).stages)
+  for (const RankProgram& p : build_workload(none, shipped_overheads()).stages)
     for (const Op& op : p.ops) executed_none += op.flops;
   CHECK(executed_full > executed_none * 1.25);  // one more forward of every layer (~4/3)
   CHECK(executed_full < executed_none * 1.34);
@@ -97,16 +89,16 @@ TEST_CASE("recompute adds executed FLOPs but no model FLOPs", "[program]") {
 TEST_CASE("each parallelism adds its collectives", "[program]") {
   // Megatron TP without SP: two all-reduces per layer forward; with SP: two all-gathers and two reduce-scatters.
   Scenario tp = scenario("llama3-8b", "\"topology\": \"dgx-h100\"", "\"seq_len\": 2048, \"global_batch\": 2, \"tp\": 8");
-  auto forward = count_kinds(build_workload(tp, overheads()).stages[0], Phase::forward);
+  auto forward = count_kinds(build_workload(tp, shipped_overheads()).stages[0], Phase::forward);
   CHECK(forward["all_reduce/tp"] == 32 * 2 * 2 + 2 * 2);  // 2 micro-batches × (2 per layer + embedding + loss)
   Scenario sp = scenario("llama3-8b", "\"topology\": \"dgx-h100\"",
                          "\"seq_len\": 2048, \"global_batch\": 2, \"tp\": 8, \"sp\": true");
-  auto sp_forward = count_kinds(build_workload(sp, overheads()).stages[0], Phase::forward);
+  auto sp_forward = count_kinds(build_workload(sp, shipped_overheads()).stages[0], Phase::forward);
   CHECK(sp_forward["all_gather/tp"] == 2 * (32 * 2 + 1));
   CHECK(sp_forward["reduce_scatter/tp"] == 2 * 32 * 2);
   // ZeRO-3: one parameter all-gather per layer per micro-batch in forward and in backward, one reduce-scatter.
   Scenario z3 = shipped("llama3-70b-full-zero3-h100-pcie");
-  const Workload z3_workload = build_workload(z3, overheads());
+  const Workload z3_workload = build_workload(z3, shipped_overheads());
   const RankProgram& p = z3_workload.stages[0];
   auto fw = count_kinds(p, Phase::forward);
   auto bw = count_kinds(p, Phase::backward);
@@ -119,16 +111,16 @@ TEST_CASE("each parallelism adds its collectives", "[program]") {
   // least 25 MB that never split a layer (a Llama-3-8B layer holds 436 MB of bf16 gradients):
   // one per layer plus the embedding and output layer at the end.
   Scenario ddp = scenario("llama3-8b", "\"topology\": \"dgx-h100\"", "\"seq_len\": 2048, \"global_batch\": 32");
-  auto ddp_bw = count_kinds(build_workload(ddp, overheads()).stages[0], Phase::backward);
+  auto ddp_bw = count_kinds(build_workload(ddp, shipped_overheads()).stages[0], Phase::backward);
   CHECK(ddp_bw["all_reduce/dp_shard"] == 32 + 1);
   Scenario small_buckets = scenario("gpt2", "\"topology\": \"dgx-h100\"", "\"seq_len\": 1024, \"global_batch\": 8");
-  auto gpt2_bw = count_kinds(build_workload(small_buckets, overheads()).stages[0], Phase::backward);
+  auto gpt2_bw = count_kinds(build_workload(small_buckets, shipped_overheads()).stages[0], Phase::backward);
   // GPT-2 small: 12 layers of 14.2 MB; 25 MB buckets take two layers each (6), then the tied
   // embedding (77 MB) goes alone at the end.
   CHECK(gpt2_bw["all_reduce/dp_shard"] == 7);
   // PP: a send and a receive per micro-batch and direction on middle stages.
   Scenario pp = scenario("llama3-8b", "\"topology\": \"dgx-h100\"", "\"seq_len\": 2048, \"global_batch\": 8, \"pp\": 4");
-  const Workload pp_workload = build_workload(pp, overheads());
+  const Workload pp_workload = build_workload(pp, shipped_overheads());
   const RankProgram& middle = pp_workload.stages[1];
   auto mf = count_kinds(middle, Phase::forward);
   CHECK(mf["send/pp_next"] == 4);
@@ -254,7 +246,7 @@ std::vector<double> category_after_each_op(const RankProgram& p, MemCategory c) 
 TEST_CASE("gradients set to none: they appear during backward and go after the optimizer step", "[program][memory]") {
   const std::string training = "\"seq_len\": 2048, \"global_batch\": 16, \"micro_batch\": 1, \"zero_grad\": \"set_to_none\"";
   Scenario s = scenario("llama3-8b", "\"topology\": \"dgx-h100\"", training);
-  const RankProgram p = build_workload(s, overheads()).stages[0];
+  const RankProgram p = build_workload(s, shipped_overheads()).stages[0];
   const std::vector<double> grads = category_after_each_op(p, MemCategory::gradients);
   size_t first_backward = 0, optimizer = 0;
   for (size_t i = 0; i < p.ops.size(); ++i) {
@@ -269,14 +261,14 @@ TEST_CASE("gradients set to none: they appear during backward and go after the o
   CHECK(grads[optimizer] == Approx(0).margin(1));
   // Persistent buffers (the default) hold them from the start.
   Scenario kept = scenario("llama3-8b", "\"topology\": \"dgx-h100\"", "\"seq_len\": 2048, \"global_batch\": 16");
-  CHECK(category_after_each_op(build_workload(kept, overheads()).stages[0], MemCategory::gradients)[0] ==
+  CHECK(category_after_each_op(build_workload(kept, shipped_overheads()).stages[0], MemCategory::gradients)[0] ==
         Approx(all).epsilon(1e-12));
 }
 
 TEST_CASE("FSDP gathers the root unit once and releases it after its gradients", "[program][memory]") {
   Scenario s = scenario("llama3-8b", "\"topology\": \"dgx-h100\"",
                         "\"seq_len\": 2048, \"global_batch\": 8, \"sharding\": \"fsdp\"");
-  const RankProgram p = build_workload(s, overheads()).stages[0];
+  const RankProgram p = build_workload(s, shipped_overheads()).stages[0];
   // Llama-3-8B: untied embedding and head, 128256 × 4096 each, and the final norm: bf16.
   const double root = 2.0 * (2 * 128256.0 * 4096 + 4096);
   const Op* first_gather = nullptr;
@@ -295,7 +287,7 @@ TEST_CASE("FSDP gathers the root unit once and releases it after its gradients",
   // the embedding is not.
   Scenario z3 = scenario("llama3-8b", "\"topology\": \"dgx-h100\"",
                          "\"seq_len\": 2048, \"global_batch\": 8, \"sharding\": \"zero3\"");
-  const RankProgram q = build_workload(z3, overheads()).stages[0];
+  const RankProgram q = build_workload(z3, shipped_overheads()).stages[0];
   const std::vector<double> z3_gathered = category_after_each_op(q, MemCategory::gathered_parameters);
   const double head = 2.0 * (128256.0 * 4096 + 4096);
   for (size_t i = 0; i < q.ops.size(); ++i)

@@ -227,17 +227,28 @@ void LayerLowering::gemm_backward(RankProgram& p, const Gemm& g, int layer, int 
   }
 }
 
+namespace {
+OpKind op_kind(Projection projection) {
+  switch (projection) {
+    case Projection::o: return OpKind::out_proj;
+    case Projection::gate: return OpKind::mlp_gate;
+    case Projection::up: return OpKind::mlp_up;
+    case Projection::down: return OpKind::mlp_down;
+    case Projection::q:
+    case Projection::k:
+    case Projection::v:
+    case Projection::qkv: return OpKind::qkv_proj;
+  }
+  return OpKind::qkv_proj;
+}
+}  // namespace
+
 uint32_t LayerLowering::recompute_unsaved_matmuls(RankProgram& p, int layer, int mb, uint32_t last) {
   const std::vector<BlockMatmul> matmuls = block_matmuls(s_.model);
   for (size_t i = 0; i < matmuls.size(); ++i) {
     if (per_op_checkpoint_saves(i)) continue;
     const BlockMatmul& mm = matmuls[i];
-    const std::string name = mm.name;
-    const OpKind kind = name == "o" ? OpKind::out_proj
-                        : name == "gate" ? OpKind::mlp_gate
-                        : name == "up" ? OpKind::mlp_up
-                        : name == "down" ? OpKind::mlp_down
-                                         : OpKind::qkv_proj;
+    const OpKind kind = op_kind(mm.projection);
     const Gemm g = mm.row_parallel ? Gemm{kind, tokens_, mm.out, mm.in / tp_, 0} : Gemm{kind, tokens_, mm.out / tp_, mm.in, 0};
     last = gemm(p, g, Phase::recompute, layer, mb, {last});
   }

@@ -95,11 +95,12 @@ std::vector<BlockMatmul> block_matmuls(const ModelSpec& m) {
   const double h = static_cast<double>(m.hidden), q = static_cast<double>(s.q_out);
   const double kv = static_cast<double>(s.kv_out), f = static_cast<double>(m.ffn_hidden);
   if (m.arch == Arch::llama)
-    return {{"q", h, q, false, false},     {"k", h, kv, false, false},  {"v", h, kv, false, false},
-            {"o", q, h, true, false},      {"gate", h, f, false, true}, {"up", h, f, false, true},
-            {"down", f, h, true, true}};
-  return {{"qkv", h, q + 2 * kv, false, false}, {"o", q, h, true, false}, {"up", h, f, false, true},
-          {"down", f, h, true, true}};
+    return {{Projection::q, h, q, false, false},       {Projection::k, h, kv, false, false},
+            {Projection::v, h, kv, false, false},      {Projection::o, q, h, true, false},
+            {Projection::gate, h, f, false, true},     {Projection::up, h, f, false, true},
+            {Projection::down, f, h, true, true}};
+  return {{Projection::qkv, h, q + 2 * kv, false, false}, {Projection::o, q, h, true, false},
+          {Projection::up, h, f, false, true},            {Projection::down, f, h, true, true}};
 }
 
 // torchtitan counts the block's mm calls from 1 and recomputes when the count is even.

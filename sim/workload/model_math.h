@@ -50,8 +50,10 @@ struct FlopsPerToken {
 
 // One matmul of a dense block, per token: input and output widths (full, before TP). Row-
 // parallel matmuls (attention output, MLP down) produce the full hidden width on every TP rank.
+enum class Projection { q, k, v, qkv, o, gate, up, down };
+
 struct BlockMatmul {
-  const char* name;  // q, k, v, qkv, o, gate, up, down
+  Projection projection;
   double in, out;
   bool row_parallel;
   bool mlp;
