@@ -69,6 +69,14 @@ TEST_CASE("LoRA keeps a frozen bf16 base; ZeRO-3 shards it", "[memory]") {
   CHECK(m.optimizer == Approx(12 * 207093760.0 / 8));
 }
 
+TEST_CASE("a LoRA base loaded in fp32 takes 4 bytes per parameter; FSDP shards it", "[memory]") {
+  // Llama 3 70B: 70,553,706,496 parameters; rank-16 adapters on every linear 207,093,760.
+  Scenario s = scenario("llama3-70b", "dgx-h100", 1,
+                        ", \"finetune\": \"lora\", \"lora_rank\": 16, \"sharding\": \"fsdp\", \"base_weights\": \"fp32\"");
+  const ModelStateBytes m = model_state_bytes(s, 0);
+  CHECK(m.weights == Approx((4 * 70553706496.0 + 2 * 207093760.0) / 8).epsilon(1e-12));
+}
+
 TEST_CASE("offload moves the optimizer (and parameters) to host memory", "[memory]") {
   Scenario opt = scenario("llama3-70b", "dgx-h100", 1, ", \"sharding\": \"zero3\", \"offload\": \"optimizer\"");
   CHECK(model_state_bytes(opt, 0).optimizer == 0);

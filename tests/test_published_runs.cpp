@@ -300,6 +300,15 @@ TEST_CASE("framework recipes fill what the row leaves empty, and say so", "[publ
   REQUIRE(hf.scenario);
   CHECK(hf.scenario->training.loss == LossKernel::upcast);
   CHECK_FALSE(hf.scenario->training.activation_offload);
+  // The PEFT docs' scripts load a non-quantized model in fp32; FSDP keeps it, DeepSpeed casts it.
+  RunScenario peft_fsdp = scenario_for_run(row({{"source", "HF PEFT docs"}, {"finetune", "lora"}, {"lora_rank", "8"},
+                                                {"sharding", "fsdp"}}), catalog());
+  REQUIRE(peft_fsdp.scenario);
+  CHECK(peft_fsdp.scenario->training.fp32_base_weights);
+  RunScenario peft_zero3 = scenario_for_run(row({{"source", "HF PEFT docs"}, {"finetune", "lora"}, {"lora_rank", "8"},
+                                                 {"sharding", "zero3"}}), catalog());
+  REQUIRE(peft_zero3.scenario);
+  CHECK_FALSE(peft_zero3.scenario->training.fp32_base_weights);
   // Pre-training sources get no recipe.
   RunScenario megatron = scenario_for_run(row({{"source", "NVIDIA/Megatron-LM README"}, {"finetune", ""}}), catalog());
   REQUIRE(megatron.scenario);

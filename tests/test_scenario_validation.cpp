@@ -147,6 +147,11 @@ TEST_CASE("framework recipe options are checked against the rest of the training
             "training.activation_offload: activation_offload moves the checkpointed layer inputs, but recompute is \"none\""));
   CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"precision\": \"fp32\", \"master_weights\": \"none\"")),
             "fp32 training has no separate master copy to drop"));
+  CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"base_weights\": \"fp32\"")),
+            "training.base_weights: base_weights \"fp32\" describes the frozen base model of a LoRA run"));
+  CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"base_weights\": \"fp32\", "
+                                  "\"finetune\": \"lora\", \"lora_rank\": 8, \"sharding\": \"zero3\"")),
+            "DeepSpeed casts the whole model"));
   // 64 sequences on dp = 8 are 8 micro-batches: the gradients must accumulate.
   CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"optimizer_in_backward\": true")),
             "training.optimizer_in_backward: the optimizer step in backward needs one micro-batch per step"));

@@ -55,6 +55,11 @@ constexpr const char* kUnslothInplace =
     "backward kernel stores the gradient into them (returns logits as their gradient)";
 constexpr const char* kUnslothOffload = "Unsloth offloads the gradient-checkpoint activations to CPU memory";
 
+constexpr const char* kPeftFp32Base =
+    "huggingface/peft examples/sft/utils.py (the docs' run_peft_fsdp.sh): create_and_prepare_model loads with "
+    "torch_dtype = the 4-bit quant_storage dtype, else torch.float32; FSDP keeps that dtype in its shards (mixed "
+    "precision gathers bf16), DeepSpeed casts the model to bf16";
+
 constexpr const char* kSetToNone =
     "PyTorch's optimizer.zero_grad() sets gradients to None (set_to_none=True since PyTorch 2.0): they are "
     "allocated during backward and freed after the step";
@@ -144,7 +149,12 @@ FrameworkRecipe framework_recipe(const PublishedRun& row, long num_gpus, const s
     // Both compare Unsloth's kernels with Hugging Face + FlashAttention-2 row by row.
     if (contains(notes, "implementation unsloth")) unsloth_kernels(r, contains(source, "unsloth"));
     else hugging_face(r);
-  } else if (contains(source, "peft") || contains(source, "axolotl") || contains(source, "philschmid") ||
+  } else if (contains(source, "peft")) {
+    hugging_face(r);
+    const std::string sharding = lower(row.cell("sharding"));
+    if (finetune == "lora" && (sharding == "fsdp" || sharding == "none" || sharding.empty()))
+      add(r, "base_weights", "fp32", kPeftFp32Base);
+  } else if (contains(source, "axolotl") || contains(source, "philschmid") ||
              contains(source, "answer.ai") || contains(source, "liger")) {
     hugging_face(r);
   }

@@ -139,6 +139,7 @@ void read_training(FieldReader& r, TrainingConfig& t) {
   t.flash_attention = r.choice("attention", "flash", {"flash", "eager"}) == "flash";
   if (r.has("dropout")) t.dropout = r.boolean_or("dropout", false);
   t.fp32_master_weights = r.choice("master_weights", "fp32", {"fp32", "none"}) == "fp32";
+  t.fp32_base_weights = r.choice("base_weights", "compute", {"compute", "fp32"}) == "fp32";
   const LossKernel losses[] = {LossKernel::fp32_logits, LossKernel::upcast, LossKernel::chunked,
                                LossKernel::chunked_compiled, LossKernel::inplace, LossKernel::fused};
   t.loss = pick(r, "loss", LossKernel::fp32_logits, losses);
@@ -180,6 +181,13 @@ void read_training(FieldReader& r, TrainingConfig& t) {
   if (t.activation_offload && t.recompute == Recompute::none)
     r.error("activation_offload", "activation_offload moves the checkpointed layer inputs, but recompute is \"none\"",
             "set \"recompute\": \"full\" (checkpointing) or remove activation_offload");
+  if (t.fp32_base_weights && t.finetune != Finetune::lora)
+    r.error("base_weights", "base_weights \"fp32\" describes the frozen base model of a LoRA run, but finetune is \"" +
+                                to_string(t.finetune) + "\"",
+            "remove base_weights (full fine-tuning keeps fp32 weights as master_weights; QLoRA stores NF4)");
+  if (t.fp32_base_weights && (t.sharding == Sharding::zero1 || t.sharding == Sharding::zero2 || t.sharding == Sharding::zero3))
+    r.error("base_weights", "DeepSpeed casts the whole model to bf16/fp16 when mixed precision is on",
+            "remove base_weights, or use \"sharding\": \"fsdp\"/\"none\" (which keep the loaded dtype)");
   if (t.hsdp_shard_size > 0 && t.sharding != Sharding::hsdp)
     r.error("hsdp_shard_size", "hsdp_shard_size applies only to \"sharding\": \"hsdp\"", "remove it");
 }

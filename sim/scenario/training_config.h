@@ -73,6 +73,9 @@ struct TrainingConfig {
   std::optional<bool> dropout;    // saved dropout masks; default: true for gpt, false for llama
   // Framework recipes that change what stays in device memory (docs/formats/scenario.md):
   bool fp32_master_weights = true;  // false: "pure" bf16 training, optimizer states in bf16, no master copy
+  // LoRA: the frozen base model is stored in fp32 (loaded without a half-precision dtype; autocast
+  // or FSDP's mixed precision computes in bf16 from it). false: stored in the compute precision.
+  bool fp32_base_weights = false;
   LossKernel loss = LossKernel::fp32_logits;
   bool activation_offload = false;     // checkpointed layer inputs wait in host memory (Unsloth, torchtune)
   bool optimizer_in_backward = false;  // each parameter is updated, and its gradient freed, during backward

@@ -73,10 +73,10 @@ ModelStateBytes model_state_bytes(const Scenario& s, int pipeline_rank) {
     m.gradients = r.parameters * b.gradients / grad_shard;
     m.optimizer = r.parameters * b.optimizer / opt_shard;
   } else {
-    // Frozen base (bf16, or NF4 matrices for QLoRA) + trainable adapters with full states.
+    // Frozen base (bf16 or fp32, or NF4 matrices for QLoRA) + trainable adapters with full states.
     const double other = r.parameters - r.linear_weights;
     const double base = t.finetune == Finetune::qlora ? r.linear_weights * kNf4BytesPerParameter + other * 2
-                                                      : r.parameters * 2;
+                                                      : r.parameters * (t.fp32_base_weights ? 4 : 2);
     m.weights = (base + r.linear_weights * copy + r.lora_parameters * b.weights) / weight_shard;
     m.gradients = r.lora_parameters * b.gradients / grad_shard;
     m.optimizer = r.lora_parameters * b.optimizer / opt_shard;

@@ -2,7 +2,8 @@
 // sharding and host offload. Bytes per parameter (docs/reference/memory.md §1):
 //   weights   2 (bf16/fp16 compute copy; fp32 training: 4); fp8 adds a 1-byte cached copy,
 //             fp4 a 0.5625-byte NVFP4 copy (4 bits + one 8-bit scale per 16 values);
-//             QLoRA base matrices 0.5 + 0.127/8 (NF4 with double-quantized constants)
+//             QLoRA base matrices 0.5 + 0.127/8 (NF4 with double-quantized constants); a LoRA
+//             base stored in fp32 (base_weights "fp32") 4
 //   gradients 2 per trainable parameter (fp32 training: 4)
 //   optimizer AdamW 12 (fp32 master + m + v), 8-bit AdamW 6, SGD+momentum 8, Adafactor 4
 //             (fp32 training: no separate master copy, 4 less; "pure" bf16 training,
