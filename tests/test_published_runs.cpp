@@ -309,6 +309,11 @@ TEST_CASE("framework recipes fill what the row leaves empty, and say so", "[publ
                                                  {"sharding", "zero3"}}), catalog());
   REQUIRE(peft_zero3.scenario);
   CHECK_FALSE(peft_zero3.scenario->training.fp32_base_weights);
+  // torchtune's 70B_full.yaml shards the embedding and the output layer as units of their own.
+  RunScenario tt70 = scenario_for_run(row({{"source", "torchtune README"}, {"sharding", "fsdp"}, {"num_gpus", "8"},
+                                           {"notes", "70B_full.yaml: AC True"}}), catalog());
+  REQUIRE(tt70.scenario);
+  CHECK(tt70.scenario->training.fsdp_embedding_units);
   // Pre-training sources get no recipe.
   RunScenario megatron = scenario_for_run(row({{"source", "NVIDIA/Megatron-LM README"}, {"finetune", ""}}), catalog());
   REQUIRE(megatron.scenario);

@@ -152,6 +152,8 @@ TEST_CASE("framework recipe options are checked against the rest of the training
   CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"base_weights\": \"fp32\", "
                                   "\"finetune\": \"lora\", \"lora_rank\": 8, \"sharding\": \"zero3\"")),
             "DeepSpeed casts the whole model"));
+  CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"fsdp_units\": \"layers+embeddings\"")),
+            "training.fsdp_units: fsdp_units describes how FSDP wraps the model, but sharding is \"none\""));
   // 64 sequences on dp = 8 are 8 micro-batches: the gradients must accumulate.
   CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"optimizer_in_backward\": true")),
             "training.optimizer_in_backward: the optimizer step in backward needs one micro-batch per step"));

@@ -300,3 +300,21 @@ TEST_CASE("FSDP gathers the root unit once and releases it after its gradients",
   CHECK(z3_gathered.back() == Approx(0).margin(1));
 }
 
+TEST_CASE("FSDP with the embedding and output as units of their own gathers them around each use", "[program][memory]") {
+  // torchtune's custom_sharded_layers: no root gather before the first forward; the embedding
+  // and the output layer are gathered per micro-batch in forward and backward, as ZeRO-3 does.
+  Scenario s = scenario("llama3-8b", "\"topology\": \"dgx-h100\"",
+                        "\"seq_len\": 2048, \"global_batch\": 16, \"sharding\": \"fsdp\", "
+                        "\"fsdp_units\": \"layers+embeddings\"");
+  const RankProgram p = build_workload(s, shipped_overheads()).stages[0];
+  auto fw = count_kinds(p, Phase::forward);
+  auto bw = count_kinds(p, Phase::backward);
+  CHECK(fw["all_gather/dp_shard"] == 32 * 2 + 2 * 2);  // 2 micro-batches per rank
+  CHECK(bw["all_gather/dp_shard"] == 32 * 2 + 2 * 2);
+  const std::vector<double> gathered = category_after_each_op(p, MemCategory::gathered_parameters);
+  const double head = 2.0 * (128256.0 * 4096 + 4096), layer = 2.0 * 218112000;
+  // Never the embedding and the head at once, nor one of them for the whole step.
+  CHECK(*std::max_element(gathered.begin(), gathered.end()) < head + 2 * layer + 1);
+  CHECK(gathered.back() == Approx(0).margin(1));
+}
+

@@ -33,6 +33,9 @@ constexpr const char* kTorchtuneCheckpointing =
     "torchtune configs set enable_activation_checkpointing: True";
 constexpr const char* kTorchtuneSingleDevice =
     "torchtune llama3_1/8B_full_single_device.yaml: PagedAdamW8bit with optimizer_in_bwd: True";
+constexpr const char* kTorchtune70bFull =
+    "torchtune recipes/configs/llama3_1/70B_full.yaml (commit 0031bfb, the README with this table): "
+    "custom_sharded_layers: ['tok_embeddings', 'output']";
 constexpr const char* kLitgptBf16 = "LitGPT --precision bf16-true: bf16 weights and optimizer states, no master copy";
 constexpr const char* kLitgptNoCheckpointing =
     "LitGPT finetune scripts of 2023 run without activation checkpointing";
@@ -100,6 +103,7 @@ void torchtune(FrameworkRecipe& r, const std::string& notes, long num_gpus, cons
   if (contains(notes, "active techniques:")) return torchtune_techniques(r, notes);
   add_torchtune_loss(r, notes);
   add(r, "recompute", "full", kTorchtuneCheckpointing);
+  if (contains(notes, "70b_full.yaml")) add(r, "fsdp_units", "layers+embeddings", kTorchtune70bFull);
   if (num_gpus == 1 && finetune == "full") {
     add(r, "optimizer", "adamw8bit", kTorchtuneSingleDevice);
     add(r, "optimizer_in_backward", true, kTorchtuneSingleDevice);

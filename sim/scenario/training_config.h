@@ -92,10 +92,16 @@ struct TrainingConfig {
   bool shards_parameters() const {
     return sharding == Sharding::zero3 || sharding == Sharding::fsdp || sharding == Sharding::hsdp;
   }
+  // FSDP/HSDP: the token embedding and the output layer are FSDP units of their own (torchtune's
+  // custom_sharded_layers: ['tok_embeddings', 'output']) instead of parts of the root unit.
+  bool fsdp_embedding_units = false;
+
   // FSDP keeps its root unit (embedding, output layer, final norm) gathered for the whole step;
-  // DeepSpeed ZeRO-3 fetches those around each use.
-  bool keeps_root_unit_gathered() const { return sharding == Sharding::fsdp || sharding == Sharding::hsdp; }
-  bool fetches_root_on_use() const { return sharding == Sharding::zero3; }
+  // DeepSpeed ZeRO-3, and FSDP with the embedding and output as units of their own, fetch those
+  // around each use.
+  bool fsdp() const { return sharding == Sharding::fsdp || sharding == Sharding::hsdp; }
+  bool keeps_root_unit_gathered() const { return fsdp() && !fsdp_embedding_units; }
+  bool fetches_root_on_use() const { return sharding == Sharding::zero3 || (fsdp() && fsdp_embedding_units); }
 };
 
 void read_training(FieldReader& r, TrainingConfig& t);
