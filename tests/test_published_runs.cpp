@@ -309,6 +309,13 @@ TEST_CASE("framework recipes fill what the row leaves empty, and say so", "[publ
                                                  {"sharding", "zero3"}}), catalog());
   REQUIRE(peft_zero3.scenario);
   CHECK_FALSE(peft_zero3.scenario->training.fp32_base_weights);
+  // The llama3_1 configs of the README's memory table build the chunked cross-entropy.
+  RunScenario tt31 = scenario_for_run(row({{"source", "torchtune README"}, {"num_gpus", "1"}, {"finetune", "lora"},
+                                           {"lora_rank", "8"},
+                                           {"notes", "torch.compile on; configs recipes/configs/llama3_1/*"}}),
+                                      catalog());
+  REQUIRE(tt31.scenario);
+  CHECK(tt31.scenario->training.loss == LossKernel::chunked_compiled);
   // torchtune's 70B_full.yaml shards the embedding and the output layer as units of their own.
   RunScenario tt70 = scenario_for_run(row({{"source", "torchtune README"}, {"sharding", "fsdp"}, {"num_gpus", "8"},
                                            {"notes", "70B_full.yaml: AC True"}}), catalog());

@@ -24,8 +24,9 @@ constexpr const char* kTorchtuneBf16 =
 constexpr const char* kTorchtuneUpcast =
     "torchtune's TransformerDecoder returns fp32 logits (output(h).float()) before the cross-entropy: memory.md §2.3";
 constexpr const char* kTorchtuneChunkedCompiled =
-    "notes: chunked CE with torch.compile (CEWithChunkedOutputLoss: 'The CE and upcasting have to be compiled "
-    "together'; each compiled chunk saves only its bf16 logits)";
+    "notes: chunked CE (named, or the llama3_1 configs at torchtune commit 0031bfb, whose 8B_lora.yaml and "
+    "70B_full.yaml set loss: CEWithChunkedOutputLoss) with torch.compile (CEWithChunkedOutputLoss: 'The CE "
+    "and upcasting have to be compiled together'; each compiled chunk saves only its bf16 logits)";
 constexpr const char* kTorchtuneOptimizerStep =
     "torchtune configs build torch.optim.AdamW with foreach: False (llama3_1 configs, 2024-07) or fused: True "
     "(later configs): no full-size multi-tensor temporaries";
@@ -76,8 +77,11 @@ void add(FrameworkRecipe& r, const std::string& key, nlohmann::json value, const
 }
 
 // torchtune's chunked cross-entropy, compiled together with its upcast when the run compiles.
+// The Llama 3.1 configs of the README's memory table (commit 0031bfb: 8B_lora.yaml, 70B_full.yaml)
+// build CEWithChunkedOutputLoss even where the notes do not say so.
 void add_torchtune_loss(FrameworkRecipe& r, const std::string& notes) {
-  if (!contains(notes, "chunked ce")) return add(r, "loss", "upcast", kTorchtuneUpcast);
+  const bool llama3_1_configs = contains(notes, "recipes/configs/llama3_1");
+  if (!contains(notes, "chunked ce") && !llama3_1_configs) return add(r, "loss", "upcast", kTorchtuneUpcast);
   if (contains(notes, "compile")) return add(r, "loss", "chunked-compiled", kTorchtuneChunkedCompiled);
   add(r, "loss", "chunked", "notes: chunked CE (torchtune CEWithChunkedOutputLoss)");
 }
