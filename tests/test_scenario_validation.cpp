@@ -154,6 +154,11 @@ TEST_CASE("framework recipe options are checked against the rest of the training
             "DeepSpeed casts the whole model"));
   CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"fsdp_units\": \"layers+embeddings\"")),
             "training.fsdp_units: fsdp_units describes how FSDP wraps the model, but sharding is \"none\""));
+  CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"paged_optimizer\": true, \"optimizer\": \"sgd\"")),
+            "bitsandbytes pages AdamW states"));
+  CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"paged_optimizer\": true, "
+                                  "\"sharding\": \"zero3\", \"offload\": \"optimizer\"")),
+            "either paged (bitsandbytes) or offloaded"));
   // 64 sequences on dp = 8 are 8 micro-batches: the gradients must accumulate.
   CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"optimizer_in_backward\": true")),
             "training.optimizer_in_backward: the optimizer step in backward needs one micro-batch per step"));

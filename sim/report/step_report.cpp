@@ -89,7 +89,8 @@ OJson memory_json(const Scenario& s, const StaticFigures& f, const WorkloadFacts
             {"total", f.states.total()}}},
           {"host", {{"offload_bytes_per_node", v.host_bytes_per_node},
                     {"capacity_bytes", v.host_capacity_bytes},
-                    {"oom", v.host_oom}}}};
+                    {"oom", v.host_oom}}},
+          {"paged_optimizer", {{"bytes", v.paged_bytes}, {"evicted_bytes", v.paged_evicted_bytes}}}};
   (void)s;
   return j;
 }
@@ -229,6 +230,11 @@ std::string report_text(const Scenario& s, const WorkloadFacts& w) {
   line("  at the peak", parts);
   line("  first step", fmt::format("{} (before the optimizer states exist)",
                                    format_bytes(v.worst.first_step_peak_device_bytes)));
+  if (v.paged_bytes > 0)
+    line("  paged optimizer", fmt::format("{} of states in CUDA managed memory, outside PyTorch's allocator: {} stay on "
+                                          "the GPU, {} page to host memory every step",
+                                          format_bytes(v.paged_bytes), format_bytes(v.paged_bytes - v.paged_evicted_bytes),
+                                          format_bytes(v.paged_evicted_bytes)));
   if (v.host_bytes_per_node > 0)
     line("  host (offload)", fmt::format("{} per node of {}{}", format_bytes(v.host_bytes_per_node),
                                          format_bytes(v.host_capacity_bytes), v.host_oom ? " — DOES NOT FIT" : ""));

@@ -111,6 +111,7 @@ void torchtune(FrameworkRecipe& r, const std::string& notes, long num_gpus, cons
   if (num_gpus == 1 && finetune == "full") {
     add(r, "optimizer", "adamw8bit", kTorchtuneSingleDevice);
     add(r, "optimizer_in_backward", true, kTorchtuneSingleDevice);
+    add(r, "paged_optimizer", true, kTorchtuneSingleDevice);
   }
 }
 

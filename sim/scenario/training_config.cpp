@@ -140,6 +140,7 @@ void read_training(FieldReader& r, TrainingConfig& t) {
   if (r.has("dropout")) t.dropout = r.boolean_or("dropout", false);
   t.fp32_master_weights = r.choice("master_weights", "fp32", {"fp32", "none"}) == "fp32";
   t.fp32_base_weights = r.choice("base_weights", "compute", {"compute", "fp32"}) == "fp32";
+  t.paged_optimizer = r.boolean_or("paged_optimizer", false);
   t.fsdp_embedding_units = r.choice("fsdp_units", "layers", {"layers", "layers+embeddings"}) == "layers+embeddings";
   const LossKernel losses[] = {LossKernel::fp32_logits, LossKernel::upcast, LossKernel::chunked,
                                LossKernel::chunked_compiled, LossKernel::inplace, LossKernel::fused};
@@ -189,6 +190,13 @@ void read_training(FieldReader& r, TrainingConfig& t) {
   if (t.fp32_base_weights && (t.sharding == Sharding::zero1 || t.sharding == Sharding::zero2 || t.sharding == Sharding::zero3))
     r.error("base_weights", "DeepSpeed casts the whole model to bf16/fp16 when mixed precision is on",
             "remove base_weights, or use \"sharding\": \"fsdp\"/\"none\" (which keep the loaded dtype)");
+  if (t.paged_optimizer && t.optimizer != Optimizer::adamw && t.optimizer != Optimizer::adamw8bit)
+    r.error("paged_optimizer", "bitsandbytes pages AdamW states (PagedAdamW, PagedAdamW8bit), but optimizer is \"" +
+                                   to_string(t.optimizer) + "\"",
+            "set \"optimizer\": \"adamw\" or \"adamw8bit\", or remove paged_optimizer");
+  if (t.paged_optimizer && t.offload != Offload::none)
+    r.error("paged_optimizer", "the states are either paged (bitsandbytes) or offloaded (DeepSpeed/FSDP), not both",
+            "remove paged_optimizer or set \"offload\": \"none\"");
   if (t.fsdp_embedding_units && !t.fsdp())
     r.error("fsdp_units", "fsdp_units describes how FSDP wraps the model, but sharding is \"" + to_string(t.sharding) + "\"",
             "set \"sharding\": \"fsdp\" or \"hsdp\", or remove fsdp_units");

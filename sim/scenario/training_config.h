@@ -76,6 +76,10 @@ struct TrainingConfig {
   // LoRA: the frozen base model is stored in fp32 (loaded without a half-precision dtype; autocast
   // or FSDP's mixed precision computes in bf16 from it). false: stored in the compute precision.
   bool fp32_base_weights = false;
+  // bitsandbytes' paged optimizers (PagedAdamW, PagedAdamW8bit): the states live in CUDA managed
+  // memory, outside PyTorch's allocator; they stay on the GPU while there is room and the driver
+  // pages them to host memory under pressure instead of failing.
+  bool paged_optimizer = false;
   LossKernel loss = LossKernel::fp32_logits;
   bool activation_offload = false;     // checkpointed layer inputs wait in host memory (Unsloth, torchtune)
   bool optimizer_in_backward = false;  // each parameter is updated, and its gradient freed, during backward

@@ -481,6 +481,7 @@ uint32_t LayerLowering::optimizer_step(RankProgram& p, int pipeline_rank, const 
           : 0;
   op.at_start.push_back({MemCategory::transient, temporaries});
   op.at_end.push_back({MemCategory::transient, -temporaries});
+  if (t_.paged_optimizer) op.paged_state_bytes = model_state_bytes(s_, pipeline_rank).paged;
   if (t_.offload != Offload::none) {
     // The step runs on the host: no device-memory traffic; op_costs times the host side.
     op.bytes = 0;

@@ -31,10 +31,16 @@ struct MemoryVerdict {
   double host_bytes_per_node = 0;      // offloaded states of the node's GPUs
   double host_capacity_bytes = 0;
   bool host_oom = false;
+  double paged_bytes = 0;          // paged optimizer states of the worst stage (outside the allocator)
+  double paged_evicted_bytes = 0;  // the part that does not fit beside the peak: paged to host memory
   std::vector<MemoryFix> fixes;        // at most three, when oom
 };
 
 struct Workload;
+
+// A paged optimizer's states stay on the GPU as far as they fit beside the peak (`required`
+// against `capacity`); the rest lives in host memory and is paged in and out at every step.
+double paged_evicted_bytes(double paged, double required, double capacity);
 
 // `suggest` = false skips the search for fixes (used by the search itself).
 Result<MemoryVerdict> evaluate_memory(const Scenario& s, bool suggest = true);

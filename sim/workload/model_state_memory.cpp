@@ -82,6 +82,10 @@ ModelStateBytes model_state_bytes(const Scenario& s, int pipeline_rank) {
     m.optimizer = r.lora_parameters * b.optimizer / opt_shard;
   }
   if (t.optimizer_in_backward) m.gradients = largest_update_group(s, pipeline_rank) * b.gradients / grad_shard;
+  if (t.paged_optimizer) {
+    m.paged = m.optimizer;
+    m.optimizer = 0;
+  }
   if (t.offload != Offload::none) {
     m.host += m.optimizer;
     m.optimizer = 0;

@@ -10,6 +10,7 @@
 //             master_weights "none": no master, states in bf16: AdamW 4, 8-bit AdamW 2, SGD 2)
 // With the optimizer step in backward (torchtune optimizer_in_bwd) a gradient lives only until
 // its parameter is updated, so the resident gradients are those of the largest update group.
+// A paged optimizer's states (bitsandbytes) move from `optimizer` to `paged`.
 // ZeRO-1 shards the optimizer, ZeRO-2 also gradients, ZeRO-3/FSDP also weights, over dp·cp
 // ranks (HSDP: over its shard group). So 16Ψ, 4Ψ+12Ψ/N, 2Ψ+14Ψ/N, 16Ψ/N for mixed-precision
 // AdamW. Transient gathered parameters and buffers belong to the memory timeline, not here.
@@ -27,7 +28,8 @@ struct ModelStateBytes {
   double weights = 0;
   double gradients = 0;
   double optimizer = 0;
-  double host = 0;  // offloaded to CPU memory (per rank)
+  double host = 0;   // offloaded to CPU memory (per rank)
+  double paged = 0;  // paged optimizer states in CUDA managed memory, outside the allocator (per rank)
   double total() const { return weights + gradients + optimizer; }
 };
 

@@ -64,6 +64,9 @@ struct Op {
   // host memory, and bytes crossing the GPU's host link (gradients down, parameters up).
   double host_bytes = 0;
   double host_link_bytes = 0;
+  // Optimizer step with a paged optimizer: its states in CUDA managed memory (apply_costs adds the
+  // paging of the part that does not stay on the GPU).
+  double paged_state_bytes = 0;
   double seconds = 0;            // compute time from the cost model; communication is timed by the engine
   std::vector<uint32_t> deps;    // ops (usually on other streams) that must finish first
   std::vector<MemoryEffect> at_start;  // allocations when the op starts

@@ -219,7 +219,7 @@ class StageBuilder {
 Workload build_workload(const Scenario& s, const MemoryOverheads& overheads) {
   Workload w{ParallelLayout(s), static_cast<int>(s.micro_batches_per_step()),
              static_cast<double>(s.training.micro_batch * s.training.seq_len) / s.training.cp, {},
-             overheads.host_memory_bandwidth_efficiency};
+             overheads};
   for (int rank = 0; rank < s.training.pp; ++rank)
     w.stages.push_back(StageBuilder(s, rank, w.micro_batches, w.tokens_per_micro_batch,
                                     overheads.optimizer_step_bytes_per_parameter)

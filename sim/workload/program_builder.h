@@ -19,9 +19,9 @@ struct Workload {
   int micro_batches = 0;              // per pipeline (global batch / (micro batch · dp))
   double tokens_per_micro_batch = 0;  // on one rank: micro_batch · seq_len / cp
   std::vector<RankProgram> stages;    // index = pipeline rank
-  // memory-overheads.json's share of host DRAM bandwidth an offloaded optimizer step reaches
-  // (apply_costs times that step with it).
-  double host_memory_efficiency = 0;
+  // The memory overheads it was lowered with: apply_costs times an offloaded step with their host
+  // DRAM efficiency and a paged optimizer's paging with the memory timeline.
+  MemoryOverheads overheads;
 };
 
 Workload build_workload(const Scenario& s, const MemoryOverheads& overheads);
