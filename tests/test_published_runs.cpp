@@ -321,6 +321,14 @@ TEST_CASE("framework recipes fill what the row leaves empty, and say so", "[publ
                                            {"notes", "70B_full.yaml: AC True"}}), catalog());
   REQUIRE(tt70.scenario);
   CHECK(tt70.scenario->training.fsdp_embedding_units);
+  // Axolotl's full fine-tune: bf16 model without a master copy, bitsandbytes' paged 8-bit AdamW.
+  RunScenario axo = scenario_for_run(row({{"source", "Axolotl example README"}, {"finetune", "full"},
+                                          {"optimizer", "adamw8bit"}, {"notes", "method: full finetune, paged_adamw_8bit"}}),
+                                     catalog());
+  REQUIRE(axo.scenario);
+  CHECK(axo.scenario->training.paged_optimizer);
+  CHECK(axo.scenario->training.fused_optimizer_step);
+  CHECK_FALSE(axo.scenario->training.fp32_master_weights);
   // Pre-training sources get no recipe.
   RunScenario megatron = scenario_for_run(row({{"source", "NVIDIA/Megatron-LM README"}, {"finetune", ""}}), catalog());
   REQUIRE(megatron.scenario);

@@ -64,6 +64,13 @@ constexpr const char* kPeftFp32Base =
     "torch_dtype = the 4-bit quant_storage dtype, else torch.float32; FSDP keeps that dtype in its shards (mixed "
     "precision gathers bf16), DeepSpeed casts the model to bf16";
 
+constexpr const char* kAxolotlPaged =
+    "notes: paged_adamw_8bit (axolotl examples/llama-3/fft-8b.yaml: optimizer: paged_adamw_8bit): bitsandbytes "
+    "PagedAdamW8bit, states in managed memory, one fused update kernel per parameter";
+constexpr const char* kAxolotlBf16 =
+    "axolotl loads the model in torch_dtype bfloat16 when bf16 is set (fft-8b.yaml: bf16: auto) and the Trainer "
+    "updates those bf16 parameters: no fp32 master copy";
+
 constexpr const char* kSetToNone =
     "PyTorch's optimizer.zero_grad() sets gradients to None (set_to_none=True since PyTorch 2.0): they are "
     "allocated during backward and freed after the step";
@@ -163,7 +170,14 @@ FrameworkRecipe framework_recipe(const PublishedRun& row, long num_gpus, const s
     const std::string sharding = lower(row.cell("sharding"));
     if (finetune == "lora" && (sharding == "fsdp" || sharding == "none" || sharding.empty()))
       add(r, "base_weights", "fp32", kPeftFp32Base);
-  } else if (contains(source, "axolotl") || contains(source, "philschmid") ||
+  } else if (contains(source, "axolotl")) {
+    hugging_face(r);
+    if (finetune == "full") add(r, "master_weights", "none", kAxolotlBf16);
+    if (contains(notes, "paged_adamw") && lower(row.cell("offload")).empty()) {
+      add(r, "paged_optimizer", true, kAxolotlPaged);
+      add(r, "optimizer_step", "fused", kAxolotlPaged);
+    }
+  } else if (contains(source, "philschmid") ||
              contains(source, "answer.ai") || contains(source, "liger")) {
     hugging_face(r);
   }

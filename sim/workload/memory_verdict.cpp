@@ -82,8 +82,8 @@ Result<MemoryVerdict> evaluate_memory(const Scenario& s, bool suggest) {
   return evaluate_memory(s, build_workload(s, overheads.value()), overheads.value(), suggest);
 }
 
-double paged_evicted_bytes(double paged, double required, double capacity) {
-  return std::clamp(paged - (capacity - required), 0.0, paged);
+double paged_evicted_bytes(double paged, double device_peak, double capacity) {
+  return std::clamp(paged - (capacity - device_peak), 0.0, paged);
 }
 
 MemoryVerdict evaluate_memory(const Scenario& s, const Workload& w, const MemoryOverheads& overheads, bool suggest) {
@@ -103,7 +103,8 @@ MemoryVerdict evaluate_memory(const Scenario& s, const Workload& w, const Memory
   v.host_capacity_bytes = s.topology.host_memory_bytes;
   v.host_oom = v.host_bytes_per_node > v.host_capacity_bytes;
   v.paged_bytes = model_state_bytes(s, v.worst.pipeline_rank).paged;
-  v.paged_evicted_bytes = paged_evicted_bytes(v.paged_bytes, v.worst.required_bytes, v.capacity_bytes);
+  v.paged_evicted_bytes = paged_evicted_bytes(v.paged_bytes, v.worst.peak_device_bytes, v.capacity_bytes);
+  v.worst.peak_device_bytes += v.paged_bytes - v.paged_evicted_bytes;
   if (!suggest || !(v.oom || v.host_oom)) return v;
 
   // Single changes first, in the order listed (least disruptive first); pairs if none fits.

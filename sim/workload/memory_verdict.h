@@ -33,14 +33,17 @@ struct MemoryVerdict {
   bool host_oom = false;
   double paged_bytes = 0;          // paged optimizer states of the worst stage (outside the allocator)
   double paged_evicted_bytes = 0;  // the part that does not fit beside the peak: paged to host memory
+  // worst.peak_device_bytes includes the resident part (nvidia-smi shows managed memory on the device).
   std::vector<MemoryFix> fixes;        // at most three, when oom
 };
 
 struct Workload;
 
-// A paged optimizer's states stay on the GPU as far as they fit beside the peak (`required`
-// against `capacity`); the rest lives in host memory and is paged in and out at every step.
-double paged_evicted_bytes(double paged, double required, double capacity);
+// A paged optimizer's states stay on the GPU as far as they fit beside what the process holds
+// through the allocator at its peak (`device_peak`: reserved + context + NCCL; the driver evicts
+// managed pages when cudaMalloc needs the room); the rest lives in host memory and is paged in and
+// out at every step.
+double paged_evicted_bytes(double paged, double device_peak, double capacity);
 
 // `suggest` = false skips the search for fixes (used by the search itself).
 Result<MemoryVerdict> evaluate_memory(const Scenario& s, bool suggest = true);

@@ -12,7 +12,7 @@ namespace {
 // goes out again when the next step's activations need the room: twice per step.
 double paging_seconds(const Scenario& s, const Workload& w, const RankProgram& p, double paged) {
   const RankMemory m = memory_timeline(p, w.overheads, communicator_count(s));
-  const double evicted = paged_evicted_bytes(paged, m.required_bytes, usable_capacity(s.gpu, w.overheads));
+  const double evicted = paged_evicted_bytes(paged, m.peak_device_bytes, usable_capacity(s.gpu, w.overheads));
   return 2 * evicted / concurrent_host_link_bandwidth(s.topology, s.gpu.host_bandwidth);
 }
 
