@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the output blocks of README.md from real runs of build/stepsim (never typed by
+# Regenerates the output blocks of README.md (and of docs pages) from real runs of build/stepsim (never typed by
 # hand). Each block sits between "<!-- generated: NAME -->" and "<!-- end: NAME -->" markers;
 # the command that produced it is printed above the output.
 set -euo pipefail
@@ -29,6 +29,8 @@ replace_block README.md run-qlora "$stepsim" run scenarios/llama3-70b-qlora-h100
 replace_block README.md collective "$stepsim" collective dgx-h100 -b 64M -e 4G -f 4
 replace_block README.md bad-input "$stepsim" run scenarios/gpt3-175b-megatron-dgx-a100.json --set training.tp=3
 replace_block docs/formats/topology.md catalog-topologies "$stepsim" catalog topologies
+replace_block docs/report-schema.md report-json "$stepsim" run scenarios/llama3-70b-lora-rtx-pro-6000.json --json
+replace_block docs/report-schema.md report-text "$stepsim" run scenarios/llama3-70b-lora-rtx-pro-6000.json
 
 # The seed sweep (docs/formats/sweep.md): its result table and a screenshot of its compare page.
 sweep_tmp=$(mktemp -d)
