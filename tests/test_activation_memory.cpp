@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <utility>
 
 #include "workload/activation_memory.h"
 
@@ -301,21 +302,20 @@ TEST_CASE("LoRA dropout saves each distinct adapter input and its mask", "[activ
   CHECK(saved_activations_per_layer(m, t, n).total() == Approx(2 * n * h));
 }
 
-TEST_CASE("Unsloth's 2024 cross-entropy keeps the bf16 logits and writes their gradient over them", "[activations]") {
+TEST_CASE("loss kernels that keep only the bf16 logits: torchtune's compiled chunked CE, Unsloth's in-place CE",
+          "[activations]") {
+  // torchtune compiles the chunked CE with its upcast (one fp32 chunk of 8 in backward); Unsloth's
+  // 2024 kernel writes the gradient over the saved logits (nothing more).
   const ModelSpec llama = llama3_70b();
   TrainingConfig t = llama_config(8192);
-  t.loss = LossKernel::inplace;
   const double inputs = 4 * 8192.0 * 8192, entries = 8192.0 * 128256;
-  CHECK(loss_activation_bytes(llama, t, 8192) == Approx(inputs + 2 * entries).epsilon(1e-12));
-  CHECK(loss_gradient_bytes(llama, t, 8192) == 0);
-}
-
-TEST_CASE("torchtune's chunked cross-entropy compiled with its upcast keeps only the bf16 logits", "[activations]") {
-  const ModelSpec llama = llama3_70b();
-  TrainingConfig t = llama_config(8192);
-  t.loss = LossKernel::chunked_compiled;
-  const double inputs = 4 * 8192.0 * 8192, entries = 8192.0 * 128256;
-  CHECK(loss_activation_bytes(llama, t, 8192) == Approx(inputs + 2 * entries).epsilon(1e-12));
-  CHECK(loss_gradient_bytes(llama, t, 8192) == Approx(4 * entries / 8).epsilon(1e-12));
+  const std::pair<LossKernel, double> kernels[] = {{LossKernel::chunked_compiled, 4 * entries / 8},
+                                                   {LossKernel::inplace, 0}};
+  for (const auto& [kernel, gradient] : kernels) {
+    t.loss = kernel;
+    INFO(to_string(kernel));
+    CHECK(loss_activation_bytes(llama, t, 8192) == Approx(inputs + 2 * entries).epsilon(1e-12));
+    CHECK(loss_gradient_bytes(llama, t, 8192) == Approx(gradient).epsilon(1e-12));
+  }
 }
 

@@ -143,27 +143,33 @@ TEST_CASE("fine-tuning and sharding options are checked against each other", "[s
 }
 
 TEST_CASE("framework recipe options are checked against the rest of the training", "[scenario]") {
-  CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"activation_offload\": true")),
-            "training.activation_offload: activation_offload moves the checkpointed layer inputs, but recompute is \"none\""));
-  CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"precision\": \"fp32\", \"master_weights\": \"none\"")),
-            "fp32 training has no separate master copy to drop"));
-  CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"base_weights\": \"fp32\"")),
-            "training.base_weights: base_weights \"fp32\" describes the frozen base model of a LoRA run"));
-  CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"base_weights\": \"fp32\", "
-                                  "\"finetune\": \"lora\", \"lora_rank\": 8, \"sharding\": \"zero3\"")),
-            "DeepSpeed casts the whole model"));
-  CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"fsdp_units\": \"layers+embeddings\"")),
-            "training.fsdp_units: fsdp_units describes how FSDP wraps the model, but sharding is \"none\""));
-  CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"paged_optimizer\": true, \"optimizer\": \"sgd\"")),
-            "bitsandbytes pages AdamW states"));
-  CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"paged_optimizer\": true, "
-                                  "\"sharding\": \"zero3\", \"offload\": \"optimizer\"")),
-            "either paged (bitsandbytes) or offloaded"));
-  // 64 sequences on dp = 8 are 8 micro-batches: the gradients must accumulate.
-  CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 64, \"optimizer_in_backward\": true")),
-            "training.optimizer_in_backward: the optimizer step in backward needs one micro-batch per step"));
-  CHECK(has(errors_of(scenario_of("\"seq_len\": 4096, \"global_batch\": 8, \"loss\": \"chunky\"")),
-            "training.loss"));
+  struct Case {
+    const char* training;  // after "seq_len": 4096
+    const char* error;
+  };
+  // 64 sequences on dp = 8 are 8 micro-batches: the optimizer in backward needs the gradients of one.
+  const Case cases[] = {
+      {"\"global_batch\": 64, \"activation_offload\": true",
+       "training.activation_offload: activation_offload moves the checkpointed layer inputs, but recompute is \"none\""},
+      {"\"global_batch\": 64, \"precision\": \"fp32\", \"master_weights\": \"none\"",
+       "fp32 training has no separate master copy to drop"},
+      {"\"global_batch\": 64, \"base_weights\": \"fp32\"",
+       "training.base_weights: base_weights \"fp32\" describes the frozen base model of a LoRA run"},
+      {"\"global_batch\": 64, \"base_weights\": \"fp32\", \"finetune\": \"lora\", \"lora_rank\": 8, \"sharding\": \"zero3\"",
+       "DeepSpeed casts the whole model"},
+      {"\"global_batch\": 64, \"fsdp_units\": \"layers+embeddings\"",
+       "training.fsdp_units: fsdp_units describes how FSDP wraps the model, but sharding is \"none\""},
+      {"\"global_batch\": 64, \"paged_optimizer\": true, \"optimizer\": \"sgd\"", "bitsandbytes pages AdamW states"},
+      {"\"global_batch\": 64, \"paged_optimizer\": true, \"sharding\": \"zero3\", \"offload\": \"optimizer\"",
+       "either paged (bitsandbytes) or offloaded"},
+      {"\"global_batch\": 64, \"optimizer_in_backward\": true",
+       "training.optimizer_in_backward: the optimizer step in backward needs one micro-batch per step"},
+      {"\"global_batch\": 8, \"loss\": \"chunky\"", "training.loss"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.training);
+    CHECK(has(errors_of(scenario_of(std::string("\"seq_len\": 4096, ") + c.training)), c.error));
+  }
   CHECK(scenario_of("\"seq_len\": 4096, \"global_batch\": 8, \"optimizer_in_backward\": true, \"loss\": \"fused\", "
                     "\"recompute\": \"full\", \"activation_offload\": true, \"master_weights\": \"none\"").ok());
 }
