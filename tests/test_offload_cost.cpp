@@ -3,6 +3,8 @@
 // today's behaviour (not timed) on a topology without host memory bandwidth.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "scenario/data_dirs.h"
 #include "scenario/memory_overheads.h"
 #include "scenario/scenario.h"
@@ -157,12 +159,17 @@ TEST_CASE("paged optimizer: states in managed memory, the evicted part paged eve
   const Workload w = build_workload(paged, test_inputs::shipped_overheads());
   const MemoryVerdict v = evaluate_memory(paged, w, test_inputs::shipped_overheads(), false);
   CHECK_FALSE(v.oom);                        // the 8-bit states (15 GiB) would not fit beside the weights
-  CHECK(evaluate_memory(resident).value().oom);  // ... held by the allocator they do not fit
+  const MemoryVerdict held = evaluate_memory(resident).value();
+  CHECK(held.oom);  // ... held by the allocator they do not fit, and paging them is offered as a fix
+  CHECK(std::any_of(held.fixes.begin(), held.fixes.end(), [](const MemoryFix& f) {
+    return f.overrides == std::vector<std::string>{"training.paged_optimizer=true"};
+  }));
   CHECK(v.paged_bytes == Approx(16060522496.0));
   // The device peak now holds the resident part: together they fill the card.
   CHECK(v.worst.peak_device_bytes == Approx(v.capacity_bytes));
   CHECK(v.paged_evicted_bytes > 0);
   CHECK(v.paged_evicted_bytes < v.paged_bytes);
+  CHECK(v.host_bytes_per_node == Approx(v.paged_evicted_bytes));  // one GPU per node: its evicted pages
   const double paging = costed_optimizer_step(paged).seconds - costed_optimizer_step(resident).seconds;
   CHECK(paging == Approx(2 * v.paged_evicted_bytes / 31.5e9).epsilon(1e-9));
 }

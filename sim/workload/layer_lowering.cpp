@@ -476,7 +476,7 @@ uint32_t LayerLowering::optimizer_step(RankProgram& p, int pipeline_rank, const 
   const double updated_together = t_.optimizer_in_backward ? largest_update_group(s_, pipeline_rank) : trainable;
   const double dtype_scale = t_.fp32_master_weights || t_.precision == Precision::fp32 ? 1.0 : 0.5;
   const double temporaries =
-      t_.offload == Offload::none && !t_.fused_optimizer_step
+      t_.offload == Offload::none && !t_.fused_optimizer_step && !t_.paged_optimizer  // bitsandbytes: one fused kernel
           ? updated_together / shard * optimizer_temporaries_ * dtype_scale
           : 0;
   op.at_start.push_back({MemCategory::transient, temporaries});

@@ -52,6 +52,12 @@ std::vector<Candidate> candidates(const Scenario& s) {
                    if (!x.training.shards_parameters()) x.training.sharding = Sharding::zero3;
                    return true;
                  }});
+  // Paged states never fail an allocation, but what does not fit crosses the host link every step.
+  if (!t.paged_optimizer && t.offload == Offload::none &&
+      (t.optimizer == Optimizer::adamw || t.optimizer == Optimizer::adamw8bit))
+    c.push_back({"paged optimizer states (bitsandbytes; what does not fit is paged over the host link every step)",
+                 {"training.paged_optimizer=true"},
+                 [](Scenario& x) { x.training.paged_optimizer = true; return true; }});
   if (t.finetune == Finetune::full)
     c.push_back({"LoRA rank 16 instead of full fine-tuning", {"training.finetune=lora", "training.lora_rank=16"},
                  [](Scenario& x) {
@@ -99,12 +105,13 @@ MemoryVerdict evaluate_memory(const Scenario& s, const Workload& w, const Memory
   v.headroom_bytes = v.oom ? 0 : v.capacity_bytes - v.worst.required_bytes;
   double host_per_gpu = 0;
   for (int p = 0; p < s.training.pp; ++p) host_per_gpu = std::max(host_per_gpu, model_state_bytes(s, p).host);
-  v.host_bytes_per_node = host_per_gpu * s.gpus_per_node();
-  v.host_capacity_bytes = s.topology.host_memory_bytes;
-  v.host_oom = v.host_bytes_per_node > v.host_capacity_bytes;
   v.paged_bytes = model_state_bytes(s, v.worst.pipeline_rank).paged;
   v.paged_evicted_bytes = paged_evicted_bytes(v.paged_bytes, v.worst.peak_device_bytes, v.capacity_bytes);
   v.worst.peak_device_bytes += v.paged_bytes - v.paged_evicted_bytes;
+  // Evicted pages live in host memory (the worst stage's figure for every GPU of the node).
+  v.host_bytes_per_node = (host_per_gpu + v.paged_evicted_bytes) * s.gpus_per_node();
+  v.host_capacity_bytes = s.topology.host_memory_bytes;
+  v.host_oom = v.host_bytes_per_node > v.host_capacity_bytes;
   if (!suggest || !(v.oom || v.host_oom)) return v;
 
   // Single changes first, in the order listed (least disruptive first); pairs if none fits.
