@@ -302,15 +302,16 @@ TEST_CASE("LoRA dropout saves each distinct adapter input and its mask", "[activ
   CHECK(saved_activations_per_layer(m, t, n).total() == Approx(2 * n * h));
 }
 
-TEST_CASE("loss kernels that keep only the bf16 logits: torchtune's compiled chunked CE, Unsloth's in-place CE",
+TEST_CASE("loss kernels that keep only the bf16 logits: compiled (chunked) CE, Unsloth's in-place CE",
           "[activations]") {
-  // torchtune compiles the chunked CE with its upcast (one fp32 chunk of 8 in backward); Unsloth's
-  // 2024 kernel writes the gradient over the saved logits (nothing more).
+  // torchtune compiles the chunked CE with its upcast (one fp32 chunk of 8 in backward); torchtitan
+  // compiles the whole upcast CE (its fused backward writes a bf16 gradient); Unsloth's 2024 kernel
+  // writes the gradient over the saved logits (nothing more).
   const ModelSpec llama = llama3_70b();
   TrainingConfig t = llama_config(8192);
   const double inputs = 4 * 8192.0 * 8192, entries = 8192.0 * 128256;
-  const std::pair<LossKernel, double> kernels[] = {{LossKernel::chunked_compiled, 4 * entries / 8},
-                                                   {LossKernel::inplace, 0}};
+  const std::pair<LossKernel, double> kernels[] = {
+      {LossKernel::chunked_compiled, 4 * entries / 8}, {LossKernel::compiled, 2 * entries}, {LossKernel::inplace, 0}};
   for (const auto& [kernel, gradient] : kernels) {
     t.loss = kernel;
     INFO(to_string(kernel));

@@ -69,6 +69,21 @@ TEST_CASE("LoRA keeps a frozen bf16 base; ZeRO-3 shards it", "[memory]") {
   CHECK(m.optimizer == Approx(12 * 207093760.0 / 8));
 }
 
+TEST_CASE("FSDP mixed precision: the fp32 sharded parameters are the master copy", "[memory]") {
+  // Llama 3 8B (8,030,261,248 parameters) over 8 ranks: fp32 parameters and gradients (4 B each),
+  // AdamW m and v (8 B); 16 B per parameter as ZeRO-3, but no bf16 copy beside the master.
+  Scenario s = scenario("llama3-8b", "dgx-h100", 1, ", \"sharding\": \"fsdp\"");
+  const ModelStateBytes m = model_state_bytes(s, 0);
+  const double p = 8030261248.0 / 8;
+  CHECK(m.weights == Approx(4 * p).epsilon(1e-12));
+  CHECK(m.gradients == Approx(4 * p).epsilon(1e-12));
+  CHECK(m.optimizer == Approx(8 * p).epsilon(1e-12));
+  Scenario z3 = scenario("llama3-8b", "dgx-h100", 1, ", \"sharding\": \"zero3\"");  // DeepSpeed: bf16 + fp32 master
+  const ModelStateBytes d = model_state_bytes(z3, 0);
+  CHECK(d.weights == Approx(2 * p).epsilon(1e-12));
+  CHECK(d.total() == Approx(m.total()).epsilon(1e-12));
+}
+
 TEST_CASE("a LoRA base loaded in fp32 takes 4 bytes per parameter; FSDP shards it", "[memory]") {
   // Llama 3 70B: 70,553,706,496 parameters; rank-16 adapters on every linear 207,093,760.
   Scenario s = scenario("llama3-70b", "dgx-h100", 1,

@@ -275,6 +275,12 @@ TEST_CASE("framework recipes fill what the row leaves empty, and say so", "[publ
   REQUIRE(titan.scenario);
   CHECK(titan.scenario->training.recompute == Recompute::selective_op);
   CHECK(titan.scenario->training.gradients_set_to_none);
+  CHECK(titan.scenario->training.loss == LossKernel::fp32_logits);  // no compile named
+  RunScenario titan_compiled = scenario_for_run(
+      row({{"source", "torchtitan MXFP8 doc"}, {"notes", "torch.compile (doc: 'torch.compile, FSDP2, per-op SAC')"}}),
+      catalog());
+  REQUIRE(titan_compiled.scenario);
+  CHECK(titan_compiled.scenario->training.loss == LossKernel::compiled);
   RunScenario titan_full = scenario_for_run(row({{"source", "torchtitan MXFP8 doc"}, {"recompute", "full"},
                                                  {"notes", "per-op selective AC; x"}}), catalog());
   REQUIRE(titan_full.scenario);

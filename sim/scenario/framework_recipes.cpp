@@ -71,6 +71,10 @@ constexpr const char* kAxolotlBf16 =
     "axolotl loads the model in torch_dtype bfloat16 when bf16 is set (fft-8b.yaml: bf16: auto) and the Trainer "
     "updates those bf16 parameters: no fp32 master copy";
 
+constexpr const char* kTorchtitanCompiledLoss =
+    "notes: torch.compile; torchtitan's build_cross_entropy_loss compiles cross_entropy(pred.float(), labels) when "
+    "compile is on ('Compiling the loss function with torch.compile'), so the graph keeps the bf16 logits only";
+
 constexpr const char* kSetToNone =
     "PyTorch's optimizer.zero_grad() sets gradients to None (set_to_none=True since PyTorch 2.0): they are "
     "allocated during backward and freed after the step";
@@ -150,6 +154,7 @@ FrameworkRecipe framework_recipe(const PublishedRun& row, long num_gpus, const s
   if (contains(source, "torchtitan")) {
     r.framework = "torchtitan";
     if (contains(notes, "per-op selective ac")) add(r, "recompute", "selective-op", kTorchtitanPerOp, "selective");
+    if (contains(notes, "torch.compile")) add(r, "loss", "compiled", kTorchtitanCompiledLoss);
   } else if (contains(source, "torchtune")) {
     torchtune(r, notes, num_gpus, finetune);
   } else if (contains(source, "litgpt")) {

@@ -70,6 +70,7 @@ std::string to_string(LossKernel k) {
     case LossKernel::upcast: return "upcast";
     case LossKernel::chunked: return "chunked";
     case LossKernel::chunked_compiled: return "chunked-compiled";
+    case LossKernel::compiled: return "compiled";
     case LossKernel::inplace: return "inplace";
     case LossKernel::fused: return "fused";
   }
@@ -143,7 +144,8 @@ void read_training(FieldReader& r, TrainingConfig& t) {
   t.paged_optimizer = r.boolean_or("paged_optimizer", false);
   t.fsdp_embedding_units = r.choice("fsdp_units", "layers", {"layers", "layers+embeddings"}) == "layers+embeddings";
   const LossKernel losses[] = {LossKernel::fp32_logits, LossKernel::upcast, LossKernel::chunked,
-                               LossKernel::chunked_compiled, LossKernel::inplace, LossKernel::fused};
+                               LossKernel::chunked_compiled, LossKernel::compiled,
+                               LossKernel::inplace,     LossKernel::fused};
   t.loss = pick(r, "loss", LossKernel::fp32_logits, losses);
   t.activation_offload = r.boolean_or("activation_offload", false);
   t.optimizer_in_backward = r.boolean_or("optimizer_in_backward", false);

@@ -29,10 +29,11 @@ enum class LoraTargets { all_linear, attention, qv };
 // cross-entropy keeps one fp32 copy; Hugging Face upcasts (bf16 logits + fp32 copy + fp32
 // log-softmax); torchtune's chunked cross-entropy keeps the bf16 logits and upcasts per chunk;
 // compiled together with its upcast (torch.compile), each chunk's cross-entropy saves only its
-// bf16 input; Unsloth's 2024 cross-entropy kernel keeps the bf16 logits and writes their gradient
+// bf16 input; the whole upcast cross-entropy compiled (torchtitan with compile) saves the bf16 logits
+// and writes their bf16 gradient; Unsloth's 2024 cross-entropy kernel keeps the bf16 logits and writes their gradient
 // over them (in place); fused linear-cross-entropy kernels (Liger FLCE, Apple CCE in Unsloth since
 // late 2024) never hold the logits.
-enum class LossKernel { fp32_logits, upcast, chunked, chunked_compiled, inplace, fused };
+enum class LossKernel { fp32_logits, upcast, chunked, chunked_compiled, compiled, inplace, fused };
 
 std::string to_string(Sharding s);
 std::string to_string(Offload o);

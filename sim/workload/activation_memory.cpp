@@ -172,6 +172,7 @@ double saved_logit_bytes_per_entry(LossKernel k) {
     case LossKernel::upcast: return 8;
     case LossKernel::chunked: return 6;
     case LossKernel::chunked_compiled: return 2;
+    case LossKernel::compiled: return 2;
     case LossKernel::inplace: return 2;
     case LossKernel::fused: return 0;
   }
@@ -185,7 +186,8 @@ double logit_gradient_bytes_per_entry(LossKernel k) {
     case LossKernel::upcast: return 6;
     case LossKernel::chunked:
     case LossKernel::chunked_compiled: return 4 / kTorchtuneOutputChunks;
-    case LossKernel::inplace: return 0;  // written over the saved logits
+    case LossKernel::compiled: return 2;  // the fused backward writes the bf16 gradient
+    case LossKernel::inplace: return 0;   // written over the saved logits
     case LossKernel::fused: return 0;
   }
   return 4;

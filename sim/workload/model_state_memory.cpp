@@ -68,7 +68,14 @@ ModelStateBytes model_state_bytes(const Scenario& s, int pipeline_rank) {
   const double copy = compute_copy_bytes(t.precision);
 
   ModelStateBytes m;
-  if (t.finetune == Finetune::full) {
+  if (t.finetune == Finetune::full && t.fsdp() && t.fp32_master_weights && t.precision != Precision::fp32) {
+    // FSDP mixed precision: the sharded parameters are the fp32 master (the bf16 copies exist only
+    // while a unit is gathered) and the sharded gradients take the parameters' dtype.
+    constexpr double kFp32 = 4;
+    m.weights = r.parameters * (kFp32 + copy) / weight_shard;
+    m.gradients = r.parameters * kFp32 / grad_shard;
+    m.optimizer = r.parameters * (b.optimizer - kFp32) / opt_shard;
+  } else if (t.finetune == Finetune::full) {
     m.weights = r.parameters * (b.weights + copy) / weight_shard;
     m.gradients = r.parameters * b.gradients / grad_shard;
     m.optimizer = r.parameters * b.optimizer / opt_shard;

@@ -10,6 +10,8 @@
 //             master_weights "none": no master, states in bf16: AdamW 4, 8-bit AdamW 2, SGD 2)
 // With the optimizer step in backward (torchtune optimizer_in_bwd) a gradient lives only until
 // its parameter is updated, so the resident gradients are those of the largest update group.
+// FSDP/HSDP full fine-tuning in mixed precision holds the fp32 master as its sharded parameters:
+// weights 4 (+ an fp8 copy), gradients 4, optimizer states without a master (AdamW 8).
 // A paged optimizer's states (bitsandbytes) move from `optimizer` to `paged`.
 // ZeRO-1 shards the optimizer, ZeRO-2 also gradients, ZeRO-3/FSDP also weights, over dp·cp
 // ranks (HSDP: over its shard group). So 16Ψ, 4Ψ+12Ψ/N, 2Ψ+14Ψ/N, 16Ψ/N for mixed-precision
