@@ -1,6 +1,8 @@
 // Fills Op::seconds of every compute op with the cost model (compute_cost.h) for the scenario's
-// card, and of an offloaded optimizer step with offload_cost.h, and sums compute time by op kind
-// and phase for reports. Communication ops keep 0: the engine times them on the network.
+// card, and of an offloaded optimizer step with offload_cost.h; a paged optimizer's step also pays
+// for its evicted states crossing the host link twice (memory_verdict.h paged_evicted_bytes).
+// Sums compute time by op kind and phase for reports. Communication ops keep 0: the engine times
+// them on the network.
 #pragma once
 
 #include <map>
