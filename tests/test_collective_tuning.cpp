@@ -154,6 +154,34 @@ TEST_CASE("NCCL protocols by hand: LL for small messages, LL128 on NVLink, Simpl
   CHECK(nccl_choice(c, in, Protocol::ll).protocol == Protocol::ll);
 }
 
+TEST_CASE("NCCL trees with LL and LL128 by hand: small all-reduces across nodes go to an LL tree", "[collectives]") {
+  const CollectiveCalibration c = shipped();
+  TuningInputs in;
+  in.ranks = 16, in.nodes = 2, in.per_node = 8, in.nvlink_inside = true, in.ll128_enabled = true;
+  // base + 2((ppn-1)·intra + log2(N)·net): LL 6.8 + 2(7 x 0.6 + 5.0) = 25.2 us,
+  // LL128 14.0 + 2(7 x 1.25 + 8.5) = 48.5 us.
+  CHECK(nccl_tree_latency(c, in, Protocol::ll) == Approx(25.2e-6));
+  CHECK(nccl_tree_latency(c, in, Protocol::ll128) == Approx(48.5e-6));
+  // Bandwidth: the tree's static time / 0.92, then / (1/3.8) for LL and x 128/120 across nodes for LL128.
+  in.tree_seconds = in.ring_seconds = 1e-6;
+  in.bus_bytes = 1.0 * 2 * 15 / 16 * 4096;
+  CHECK(nccl_tree_bandwidth_seconds(c, in, Protocol::ll) == Approx(1e-6 / 0.92 / 0.2632));
+  CHECK(nccl_tree_bandwidth_seconds(c, in, Protocol::ll128) == Approx(1e-6 / 0.92 / 0.9375));
+  // A 4 KiB all-reduce: the LL tree (25.2 + 4.1 us) beats the LL ring (6.6 + 28 x 1.0 + 2 x 2.7 = 40.0
+  // us + 2.0), the Simple tree (92.4 us + 1.1) and the Simple ring (184.2 us + 1.0), as NCCL chooses.
+  const TuningChoice small = nccl_choice(c, in);
+  CHECK(small.algorithm == Algorithm::tree);
+  CHECK(small.protocol == Protocol::ll);
+  CHECK(small.tree_ll == Approx(25.2e-6 + 1e-6 / 0.92 / 0.2632));
+  CHECK(small.ring_ll == Approx(40.0e-6 + 2e-6));
+  // A forced protocol picks the best algorithm with it; a forced Simple never returns an LL tree.
+  CHECK(nccl_choice(c, in, Protocol::simple).protocol == Protocol::simple);
+  CHECK(nccl_choice(c, in, Protocol::ll128).algorithm == Algorithm::tree);
+  // One node: LL128 trees run at 7/9.
+  in.nodes = 1, in.ranks = 8;
+  CHECK(nccl_tree_bandwidth_seconds(c, in, Protocol::ll128) == Approx(1e-6 / 0.92 / 0.7778));
+}
+
 TEST_CASE("NCCL choice inside one NVSwitch node: NVLS when its rate wins, never tree for equal rates", "[collectives]") {
   const CollectiveCalibration c = shipped();
   TuningInputs in;

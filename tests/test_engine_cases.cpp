@@ -10,6 +10,8 @@
 //                            the others at 2t (t = α + M/B) — each message starts once both its
 //                            ends are in its step, as with a mailbox rendezvous.
 //   ring_protocols           LL and LL128 rings: base + 2(P-1)(α + M/(f·P·B)), f = 0.5 and 0.92.
+//   tree_protocols           LL and LL128 trees on 4 one-GPU nodes: base + 4α + 2M/(f·B_nic),
+//                            f = 1/4 and 120/128, at macro and analytic fidelity.
 //   contention_two_collectives_halve
 //                            rings {0,1} and {2,3} crossing the same two PCIe switch uplinks:
 //                            alone 2α + M/B, together 2α + 2M/B (each gets half), macro and step.
@@ -118,6 +120,18 @@ void ring_case(Fidelity fidelity) {
   }
 }
 
+// One all-reduce of `bytes` over every GPU with the given algorithm, protocol and fidelity.
+CollectivePoint one_all_reduce(const ClusterGraph& g, const CollectiveCalibration& cal, const std::string& algorithm,
+                               const std::string& protocol, Fidelity fidelity, double bytes) {
+  CollectiveBenchmark bench;
+  bench.op = OpKind::all_reduce;
+  bench.algorithm_choice = algorithm;
+  bench.protocol_choice = protocol;
+  bench.fidelity = fidelity;
+  bench.sizes = {bytes};
+  return run_collective_benchmark(g, cal, bench).at(0);
+}
+
 // A ring with NCCL's LL (LL128) protocol: bytes ÷ 0.5 (0.92) on the wire and the protocol's base
 // latency: base + 2(P-1)(α + M/(f·P·B)), at step and macro fidelity alike.
 void ring_protocols() {
@@ -133,13 +147,7 @@ void ring_protocols() {
   for (const auto& [protocol, base, factor] :
        {std::make_tuple("ll", 5e-6, 0.5), std::make_tuple("ll128", 9e-6, 0.92)})
     for (Fidelity fidelity : {Fidelity::step, Fidelity::macro}) {
-      CollectiveBenchmark bench;
-      bench.op = OpKind::all_reduce;
-      bench.algorithm_choice = "ring";
-      bench.protocol_choice = protocol;
-      bench.fidelity = fidelity;
-      bench.sizes = {1 * kMiB};
-      const CollectivePoint pt = run_collective_benchmark(g, cal, bench).at(0);
+      const CollectivePoint pt = one_all_reduce(g, cal, "ring", protocol, fidelity, 1 * kMiB);
       expect(pt.protocol == protocol, fmt::format("the ring runs {}", protocol));
       // Messages carry whole bytes: M/(0.92·P) is not an integer, so LL128 is exact to ~1e-6.
       expect_close(pt.time_s, base + 2.0 * (p - 1) * (alpha + pt.bytes / (factor * p * bw)), 1e-5,
@@ -416,7 +424,7 @@ void check_all_reduce(const ClusterGraph& g, const std::string& algo, Fidelity f
   std::vector<int> all(static_cast<size_t>(g.gpu_count()));
   for (int r = 0; r < g.gpu_count(); ++r) all[static_cast<size_t>(r)] = r;
   CollectiveRunner runner(g, cal, Fidelity::analytic, algo);
-  const double analytic = algo == "tree"   ? runner.tree_analytic_time(all, 1 * kGiB, 0)
+  const double analytic = algo == "tree"   ? runner.tree_analytic_time(all, 1 * kGiB, 0, cal.launch_latency)
                           : algo == "hier" ? runner.hier_analytic_time(all, 1 * kGiB)
                                            : runner.analytic_time(OpKind::all_reduce, all, 1 * kGiB, 0);
   expect_close(analytic, want, 1e-9, what + " at analytic fidelity");
@@ -429,6 +437,29 @@ void tree_one_node() {
   const double alpha = g.route_latency(r01), bw = g.route_bandwidth(r01);
   std::printf("  P = %d, α = %.9g s, B = %.9g B/s\n", p, alpha, bw);
   check_all_reduce(g, "tree", Fidelity::macro, 2 * (p - 1) * alpha + 2 * kGiB / bw, "tree == 2(P-1)α + 2M/B");
+}
+
+// A tree with NCCL's LL (LL128) protocol: bytes ÷ f on the wire and the protocol's tree base
+// latency; the Simple tree of tree_four_nodes is 4α + 2M/B_nic.
+void tree_protocols() {
+  ClusterGraph g = cluster(kData + "nodes1gpu.json", 4);
+  const auto r01 = g.route(0, 1);
+  const double alpha = g.route_latency(r01), nic = g.route_bandwidth(r01);
+  CollectiveCalibration cal = ideal_calibration();
+  cal.tuning.tree_ll.base = 5e-6;
+  cal.tuning.tree_ll128.base = 9e-6;
+  cal.tuning.tree_ll_bandwidth_factor = 0.25;
+  cal.tuning.tree_ll128_bandwidth_factor_multi_node = 120.0 / 128.0;
+  cal.tuning.ll_max_busbw = 0;  // no cap
+  for (const auto& [protocol, base, factor] :
+       {std::make_tuple("ll", 5e-6, 0.25), std::make_tuple("ll128", 9e-6, 120.0 / 128.0)})
+    for (Fidelity fidelity : {Fidelity::macro, Fidelity::analytic}) {
+      const CollectivePoint pt = one_all_reduce(g, cal, "tree", protocol, fidelity, 1 * kMiB);
+      expect(pt.algorithm == "tree" && pt.protocol == protocol, fmt::format("the tree runs {}", protocol));
+      expect_close(pt.time_s, base + 4 * alpha + 2 * pt.bytes / (factor * nic), 1e-6,
+                   fmt::format("{} tree all-reduce of 1 MiB == base + 4α + 2M/(f·B_nic), {} fidelity", protocol,
+                               fidelity == Fidelity::macro ? "macro" : "analytic"));
+    }
 }
 
 void tree_four_nodes() {
@@ -545,6 +576,7 @@ int main(int argc, char** argv) {
   else if (which == "ring_macro_equals_step") ring_case(Fidelity::macro);
   else if (which == "ring_step_late_rank") ring_step_late_rank();
   else if (which == "ring_protocols") ring_protocols();
+  else if (which == "tree_protocols") tree_protocols();
   else if (which == "contention_two_collectives_halve") contention();
   else if (which == "dual_root_socket_slower") dual_root();
   else if (which == "fat_tree_oversubscription") fat_tree();

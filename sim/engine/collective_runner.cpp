@@ -79,12 +79,13 @@ size_t CollectiveRunner::run(OpKind kind, const std::vector<int>& members, int r
   const Choice choice = decide(kind, members, bytes, tag);
   const Algorithm algorithm = choice.algorithm;
   if (algorithm == Algorithm::nvls) return run_nvls(members, rank, bytes, tag, fidelity);
-  // A ring with LL or LL128: more bytes on the wire, the protocol's own base latency.
-  const double launch = protocol_base_latency(cal_, choice.protocol);
+  // A ring or tree with LL or LL128: more bytes on the wire, the protocol's own base latency.
+  const double launch = algorithm == Algorithm::tree ? tree_protocol_base_latency(cal_, choice.protocol)
+                                                     : protocol_base_latency(cal_, choice.protocol);
   if (fidelity == Fidelity::analytic) {
     barrier(members, tag)->wait();
     const double seconds =
-        algorithm == Algorithm::tree           ? tree_analytic_time(members, bytes, tag)
+        algorithm == Algorithm::tree ? tree_analytic_time(members, bytes * choice.wire_factor, tag, launch)
         : algorithm == Algorithm::hierarchical ? hier_analytic_time(members, bytes)
                                                : analytic_time(kind, members, bytes * choice.wire_factor, tag) -
                                                      cal_.launch_latency + launch;
@@ -94,7 +95,7 @@ size_t CollectiveRunner::run(OpKind kind, const std::vector<int>& members, int r
   const bool stepwise = fidelity == Fidelity::step;
   switch (algorithm) {
     case Algorithm::direct: return run_all_to_all(members, rank, bytes, tag);
-    case Algorithm::tree: return run_tree(members, rank, bytes, tag);
+    case Algorithm::tree: return run_tree(members, rank, bytes * choice.wire_factor, tag, launch);
     case Algorithm::hierarchical: return run_hier(members, rank, bytes, tag, stepwise);
     default: return run_ring(kind, members, rank, bytes * choice.wire_factor, tag, stepwise, launch);
   }
@@ -280,18 +281,36 @@ CollectiveRunner::Choice CollectiveRunner::decide(OpKind kind, const std::vector
   Choice c;
   c.algorithm = forced_algorithm(kind, members);
   const bool auto_algorithm = algorithm_ == "auto" && kind == OpKind::all_reduce;
-  if (c.algorithm != Algorithm::ring || (protocol_ == "simple" && !auto_algorithm)) return c;
+  const bool has_protocols = c.algorithm == Algorithm::ring || c.algorithm == Algorithm::tree;
+  if (!has_protocols || (protocol_ == "simple" && !auto_algorithm)) return c;
   auto key = std::make_tuple(static_cast<int>(kind), tag, ring_key(members), static_cast<int>(members.size()), bytes);
   auto it = choices_.find(key);
   if (it != choices_.end()) return it->second;
   TuningInputs in = tuning_inputs(kind, members, bytes, tag);
-  if (!auto_algorithm) in.tree_seconds = in.nvls_seconds = -1;  // the ring is given: only its protocol is chosen
-  const TuningChoice t = nccl_choice(cal_, in, protocol_named(protocol_));
+  if (!auto_algorithm) {  // the algorithm is given: only its protocol is chosen
+    in.nvls_seconds = -1;
+    if (c.algorithm == Algorithm::ring) in.tree_seconds = -1;
+  }
+  TuningChoice t = nccl_choice(cal_, in, protocol_named(protocol_));
+  if (!auto_algorithm && c.algorithm == Algorithm::tree) {  // drop the ring candidates
+    t.algorithm = Algorithm::tree;
+    t.protocol = Protocol::simple;
+    double best = t.tree;
+    const std::optional<Protocol> forced = protocol_named(protocol_);
+    if (forced) best = -1;
+    for (auto [p, seconds] : {std::pair{Protocol::simple, t.tree}, std::pair{Protocol::ll, t.tree_ll},
+                              std::pair{Protocol::ll128, t.tree_ll128}})
+      if (seconds >= 0 && (!forced || p == *forced) && (best < 0 || seconds < best)) best = seconds, t.protocol = p;
+  }
   c.algorithm = t.algorithm;
   c.protocol = t.protocol;
-  if (c.algorithm == Algorithm::ring && c.protocol != Protocol::simple && in.ring_seconds > 0)
-    c.wire_factor = nccl_ring_bandwidth_seconds(cal_, in, c.protocol) / in.ring_seconds;
-  if (c.algorithm != Algorithm::ring) c.protocol = Protocol::simple;
+  if (c.protocol != Protocol::simple) {
+    if (c.algorithm == Algorithm::ring && in.ring_seconds > 0)
+      c.wire_factor = nccl_ring_bandwidth_seconds(cal_, in, c.protocol) / in.ring_seconds;
+    if (c.algorithm == Algorithm::tree && in.tree_seconds > 0)
+      c.wire_factor = nccl_tree_bandwidth_seconds(cal_, in, c.protocol) /
+                      nccl_tree_bandwidth_seconds(cal_, in, Protocol::simple);
+  }
   return choices_.emplace(key, c).first->second;
 }
 

@@ -46,9 +46,9 @@ class CollectiveRunner {
  public:
   // `algorithm`: auto, ring, tree, hier, nvls or direct. With auto, NCCL's tuning model
   // (collective_tuning.h) picks ring, tree or NVLS by size, node count and topology.
-  // `protocol`: auto, simple, ll128 or ll (rings only; the other algorithms run Simple). A ring
-  // with LL or LL128 puts bytes / the protocol's bandwidth factor on the wire and starts with the
-  // protocol's base latency instead of the launch latency (collective_tuning.h).
+  // `protocol`: auto, simple, ll128 or ll (rings and trees; NVLS, hier and direct run Simple). A
+  // ring or tree with LL or LL128 puts bytes / the protocol's bandwidth factor on the wire and
+  // starts with the protocol's base latency instead of the launch latency (collective_tuning.h).
   CollectiveRunner(const ClusterGraph& cluster, const CollectiveCalibration& calibration, Fidelity fidelity,
                    std::string algorithm = "auto", std::string protocol = "auto")
       : g_(cluster), cal_(calibration), fidelity_(fidelity), algorithm_(std::move(algorithm)),
@@ -68,8 +68,9 @@ class CollectiveRunner {
   const Ring& ring_of(const std::vector<int>& members, int tag);
   // α-β time of the collective on its rings (channels included), without flows.
   double analytic_time(OpKind kind, const std::vector<int>& members, double bytes, int tag);
-  // Tree all-reduce without flows: launch + critical path latency + static max link load.
-  double tree_analytic_time(const std::vector<int>& members, double bytes, int tag);
+  // Tree all-reduce without flows: `launch` (the protocol's base latency) + critical path latency
+  // + static max link load of `bytes` (on the wire).
+  double tree_analytic_time(const std::vector<int>& members, double bytes, int tag, double launch);
   // Hierarchical all-reduce without flows: launch + the three phases, each its steps' worst hop
   // latency plus its static max link load.
   double hier_analytic_time(const std::vector<int>& members, double bytes);
@@ -104,7 +105,7 @@ class CollectiveRunner {
                    bool stepwise, const std::string& box, int ring_tag, double tail_delay);
   size_t run_ring(OpKind kind, const std::vector<int>& members, int rank, double bytes, int tag, bool stepwise,
                   double launch);
-  size_t run_tree(const std::vector<int>& members, int rank, double bytes, int tag);
+  size_t run_tree(const std::vector<int>& members, int rank, double bytes, int tag, double launch);
   size_t run_hier(const std::vector<int>& members, int rank, double bytes, int tag, bool stepwise);
   size_t run_nvls(const std::vector<int>& members, int rank, double bytes, int tag, Fidelity fidelity);
   size_t run_all_to_all(const std::vector<int>& members, int rank, double bytes, int tag);

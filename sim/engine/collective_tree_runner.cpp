@@ -32,12 +32,12 @@ const CollectiveRunner::TreeGeometry& CollectiveRunner::tree_of(const std::vecto
   return trees_.emplace(key, std::move(geo)).first->second;
 }
 
-double CollectiveRunner::tree_analytic_time(const std::vector<int>& members, double bytes, int tag) {
+double CollectiveRunner::tree_analytic_time(const std::vector<int>& members, double bytes, int tag, double launch) {
   const TreeGeometry& geo = tree_of(members, tag);
-  return cal_.launch_latency + geo.path_latency + geo.seconds_per_byte * bytes;
+  return launch + geo.path_latency + geo.seconds_per_byte * bytes;
 }
 
-size_t CollectiveRunner::run_tree(const std::vector<int>& members, int rank, double bytes, int tag) {
+size_t CollectiveRunner::run_tree(const std::vector<int>& members, int rank, double bytes, int tag, double launch) {
   // Macro: every tree edge is one flow each way carrying the tree's share (reduce up, broadcast
   // down, pipelined); then the critical path's latency beyond the one hop the flows paid.
   const TreeGeometry& geo = tree_of(members, tag);
@@ -70,7 +70,7 @@ size_t CollectiveRunner::run_tree(const std::vector<int>& members, int rank, dou
     }
   }
   wait_every(comms);
-  sg4::this_actor::sleep_for(cal_.launch_latency + std::max(0.0, geo.path_latency - geo.edge_latency));
+  sg4::this_actor::sleep_for(launch + std::max(0.0, geo.path_latency - geo.edge_latency));
   return sends;
 }
 

@@ -24,6 +24,9 @@ namespace {
 const AlgorithmLatency& ring_latencies(const NcclTuning& t, Protocol p) {
   return p == Protocol::ll ? t.ring_ll : p == Protocol::ll128 ? t.ring_ll128 : t.ring;
 }
+const AlgorithmLatency& tree_latencies(const NcclTuning& t, Protocol p) {
+  return p == Protocol::ll ? t.tree_ll : p == Protocol::ll128 ? t.tree_ll128 : t.tree;
+}
 }  // namespace
 
 double protocol_bandwidth_factor(const CollectiveCalibration& c, Protocol p) {
@@ -32,6 +35,17 @@ double protocol_bandwidth_factor(const CollectiveCalibration& c, Protocol p) {
 
 double protocol_base_latency(const CollectiveCalibration& c, Protocol p) {
   return p == Protocol::simple ? c.launch_latency : ring_latencies(c.tuning, p).base;
+}
+
+double tree_protocol_base_latency(const CollectiveCalibration& c, Protocol p) {
+  return p == Protocol::simple ? c.launch_latency : tree_latencies(c.tuning, p).base;
+}
+
+double tree_protocol_bandwidth_factor(const CollectiveCalibration& c, int nodes, Protocol p) {
+  const NcclTuning& t = c.tuning;
+  if (p == Protocol::ll) return t.tree_ll_bandwidth_factor;
+  if (p == Protocol::ll128) return nodes == 1 ? t.tree_ll128_bandwidth_factor_one_node : t.tree_ll128_bandwidth_factor_multi_node;
+  return 1.0;
 }
 
 double nccl_ring_latency(const CollectiveCalibration& c, const TuningInputs& in, Protocol p) {
@@ -49,10 +63,16 @@ double nccl_ring_latency(const CollectiveCalibration& c, const TuningInputs& in,
   return lat;
 }
 
-double nccl_tree_latency(const CollectiveCalibration& c, const TuningInputs& in) {
-  const NcclTuning& t = c.tuning;
-  const double intra = in.nvlink_inside ? t.tree.nvlink : t.tree.pcie;
-  return t.tree.base + 2 * ((in.per_node - 1) * intra + std::log2(static_cast<double>(in.nodes)) * t.tree.net);
+double nccl_tree_latency(const CollectiveCalibration& c, const TuningInputs& in, Protocol p) {
+  const AlgorithmLatency& l = tree_latencies(c.tuning, p);
+  const double intra = in.nvlink_inside ? l.nvlink : l.pcie;
+  return l.base + 2 * ((in.per_node - 1) * intra + std::log2(static_cast<double>(in.nodes)) * l.net);
+}
+
+double nccl_tree_bandwidth_seconds(const CollectiveCalibration& c, const TuningInputs& in, Protocol p) {
+  double seconds = in.tree_seconds / c.tuning.tree_bandwidth_factor / tree_protocol_bandwidth_factor(c, in.nodes, p);
+  if (p == Protocol::ll && c.tuning.ll_max_busbw > 0) seconds = std::max(seconds, in.bus_bytes / c.tuning.ll_max_busbw);
+  return seconds;
 }
 
 double nccl_ring_bandwidth_seconds(const CollectiveCalibration& c, const TuningInputs& in, Protocol p) {
@@ -64,29 +84,38 @@ double nccl_ring_bandwidth_seconds(const CollectiveCalibration& c, const TuningI
 TuningChoice nccl_choice(const CollectiveCalibration& c, const TuningInputs& in, std::optional<Protocol> protocol) {
   TuningChoice out;
   auto ring_with = [&](Protocol p) { return nccl_ring_latency(c, in, p) + nccl_ring_bandwidth_seconds(c, in, p); };
+  auto tree_with = [&](Protocol p) { return nccl_tree_latency(c, in, p) + nccl_tree_bandwidth_seconds(c, in, p); };
+  // A forced protocol runs even where NCCL would not enable it (LL128 off NVLink).
+  const bool ll128 = in.ll128_enabled || protocol == Protocol::ll128;
+  const bool tree = in.kind == OpKind::all_reduce && in.tree_seconds >= 0;
   out.ring = ring_with(Protocol::simple);
   out.ring_ll = ring_with(Protocol::ll);
-  // A forced protocol runs even where NCCL would not enable it (LL128 off NVLink).
-  if (in.ll128_enabled || protocol == Protocol::ll128) out.ring_ll128 = ring_with(Protocol::ll128);
-  if (protocol && *protocol != Protocol::simple) {  // only rings run LL and LL128 here
-    out.protocol = *protocol;
-    return out;
+  if (ll128) out.ring_ll128 = ring_with(Protocol::ll128);
+  if (tree) {
+    out.tree = tree_with(Protocol::simple);
+    out.tree_ll = tree_with(Protocol::ll);
+    if (ll128) out.tree_ll128 = tree_with(Protocol::ll128);
   }
-  // The algorithm by the Simple protocol (trees with LL/LL128 are not modelled, so a joint choice
-  // would favour LL rings over trees where NCCL picks a tree with LL) ...
-  double best = out.ring;
-  if (in.kind == OpKind::all_reduce && in.tree_seconds >= 0) {
-    out.tree = nccl_tree_latency(c, in) + in.tree_seconds / c.tuning.tree_bandwidth_factor;
-    if (out.tree < best) best = out.tree, out.algorithm = Algorithm::tree;
+  if (in.kind == OpKind::all_reduce && in.nvls_seconds >= 0) out.nvls = c.nvls_latency + in.nvls_seconds;
+  // The fastest (algorithm, protocol) pair, as NCCL's tuner; NVLS runs Simple only. A forced
+  // protocol restricts the candidates to it.
+  const struct {
+    Algorithm algorithm;
+    Protocol protocol;
+    double seconds;
+  } candidates[] = {{Algorithm::ring, Protocol::simple, out.ring},     {Algorithm::ring, Protocol::ll, out.ring_ll},
+                    {Algorithm::ring, Protocol::ll128, out.ring_ll128}, {Algorithm::tree, Protocol::simple, out.tree},
+                    {Algorithm::tree, Protocol::ll, out.tree_ll},       {Algorithm::tree, Protocol::ll128, out.tree_ll128},
+                    {Algorithm::nvls, Protocol::simple, out.nvls}};
+  double best = -1;
+  for (const auto& candidate : candidates) {
+    if (candidate.seconds < 0 || (protocol && candidate.protocol != *protocol)) continue;
+    if (best < 0 || candidate.seconds < best) {
+      best = candidate.seconds;
+      out.algorithm = candidate.algorithm;
+      out.protocol = candidate.protocol;
+    }
   }
-  if (in.kind == OpKind::all_reduce && in.nvls_seconds >= 0) {
-    out.nvls = c.nvls_latency + in.nvls_seconds;
-    if (out.nvls < best) best = out.nvls, out.algorithm = Algorithm::nvls;
-  }
-  // ... then a ring's protocol.
-  if (out.algorithm != Algorithm::ring || protocol) return out;
-  if (out.ring_ll < best) best = out.ring_ll, out.protocol = Protocol::ll;
-  if (out.ring_ll128 >= 0 && out.ring_ll128 < best) best = out.ring_ll128, out.protocol = Protocol::ll128;
   return out;
 }
 

@@ -3,14 +3,12 @@
 // in topologies/framework/collectives.json "nccl_tuning") plus the bandwidth time of that
 // algorithm on this topology (the simulator's own static rates) divided by the protocol's
 // bandwidth factor; the fastest wins, as in NCCL's tuner.
-// First the algorithm, by the Simple protocol: ring always; tree (double binary tree) for
-// all-reduce; NVLS for an all-reduce inside one node on an NVSwitch of generation 3+. Then, for
-// a ring, its protocol: Simple, LL (bus bandwidth ×0.5, capped at llMaxBw) or LL128 (×0.92,
-// only when every intra-node hop is NVLink on a GPU family listed in ll128_families). NCCL
-// chooses both at once, but it also has trees with LL/LL128, which are not modelled here: a joint
-// choice would send small all-reduces to LL rings where NCCL uses an LL tree. Hierarchical is not
-// an NCCL algorithm and is never chosen automatically. Not modelled: NCCL's per-size tree
-// correction table and per-channel bandwidth caps.
+// Candidates, chosen jointly as NCCL does: ring always; tree (double binary tree) for all-reduce;
+// each with Simple, LL (ring: bus bandwidth ×0.5; tree: /3.8; both capped at llMaxBw) or LL128
+// (ring ×0.92; tree ×7/9 inside a node, ×120/128 across nodes; only when every intra-node hop is
+// NVLink on a GPU family listed in ll128_families); NVLS (Simple) for an all-reduce inside one node
+// on an NVSwitch of generation 3+. Hierarchical is not an NCCL algorithm and is never chosen
+// automatically. Not modelled: NCCL's per-size tree correction table and per-channel bandwidth caps.
 #pragma once
 
 #include <optional>
@@ -43,21 +41,29 @@ struct TuningInputs {
 struct TuningChoice {
   Algorithm algorithm = Algorithm::ring;
   Protocol protocol = Protocol::simple;
-  double ring = 0, tree = -1, nvls = -1;  // modelled seconds, ring with Simple (-1: not a candidate)
+  double ring = 0, tree = -1, nvls = -1;  // modelled seconds with Simple (-1: not a candidate)
   double ring_ll = -1, ring_ll128 = -1;   // ring with LL and LL128 (-1: not a candidate)
+  double tree_ll = -1, tree_ll128 = -1;   // tree with LL and LL128 (-1: not a candidate)
 };
 
 double nccl_ring_latency(const CollectiveCalibration& c, const TuningInputs& in, Protocol p = Protocol::simple);
-double nccl_tree_latency(const CollectiveCalibration& c, const TuningInputs& in);
+double nccl_tree_latency(const CollectiveCalibration& c, const TuningInputs& in, Protocol p = Protocol::simple);
+// Bandwidth time of the tree with protocol p: the tree's static time / tree_bandwidth_factor /
+// the protocol's tree factor (LL: and at least the bus bytes at llMaxBw).
+double nccl_tree_bandwidth_seconds(const CollectiveCalibration& c, const TuningInputs& in, Protocol p);
 // Protocol's bandwidth time of the ring: Simple's divided by the protocol's factor (LL: and at
 // least the bus bytes at llMaxBw).
 double nccl_ring_bandwidth_seconds(const CollectiveCalibration& c, const TuningInputs& in, Protocol p);
-// `protocol`: nullopt to choose; forced LL or LL128 give a ring with it; forced Simple chooses
-// among the Simple candidates (ring, tree, NVLS).
+// `protocol`: nullopt to choose among every candidate; a forced protocol chooses among the
+// candidates with it (ring or tree; NVLS only with Simple).
 TuningChoice nccl_choice(const CollectiveCalibration& c, const TuningInputs& in,
                          std::optional<Protocol> protocol = std::nullopt);
 // The protocol's bandwidth factor (Simple 1) and base latency (the launch cost of one collective).
 double protocol_bandwidth_factor(const CollectiveCalibration& c, Protocol p);
 double protocol_base_latency(const CollectiveCalibration& c, Protocol p);
+// The same for a tree: its protocol's base latency and bandwidth factor (7/9 or 120/128 for LL128
+// by the node count).
+double tree_protocol_base_latency(const CollectiveCalibration& c, Protocol p);
+double tree_protocol_bandwidth_factor(const CollectiveCalibration& c, int nodes, Protocol p);
 
 }  // namespace stepsim

@@ -37,6 +37,11 @@ NcclTuning read_tuning(FieldReader& parent) {
     t.ll_bandwidth_factor = r.required_number("ll_bandwidth_factor", 0.01, 1);
     t.ll_max_busbw = r.required_number("ll_max_busbw_gbps", 0.001, 1e6) * 1e9;
     t.ll128_bandwidth_factor = r.required_number("ll128_bandwidth_factor", 0.01, 1);
+    t.tree_ll = read_latency(r, "tree_ll");
+    t.tree_ll128 = read_latency(r, "tree_ll128");
+    t.tree_ll_bandwidth_factor = r.required_number("tree_ll_bandwidth_factor", 0.01, 1);
+    t.tree_ll128_bandwidth_factor_one_node = r.required_number("tree_ll128_bandwidth_factor_one_node", 0.01, 1);
+    t.tree_ll128_bandwidth_factor_multi_node = r.required_number("tree_ll128_bandwidth_factor_multi_node", 0.01, 1);
     r.require("ll128_families");
     if (const Json* families = r.array_member("ll128_families")) {
       for (size_t i = 0; i < families->size(); ++i) {

@@ -21,6 +21,7 @@ struct AlgorithmLatency {
 struct NcclTuning {
   AlgorithmLatency ring, tree;            // Simple protocol
   AlgorithmLatency ring_ll, ring_ll128;   // Ring with the LL and LL128 protocols
+  AlgorithmLatency tree_ll, tree_ll128;   // Tree with the LL and LL128 protocols
   double ll_bandwidth_factor = 0.5;       // LL bus bandwidth / Simple's (a flag word per data word)
   double ll_max_busbw = 0;                // bytes/s: NCCL's llMaxBw cap on LL bus bandwidth
   double ll128_bandwidth_factor = 0.92;   // LL128 bus bandwidth / Simple's
@@ -28,6 +29,9 @@ struct NcclTuning {
   double net_overhead = 0;            // s; a multi-node ring's intra-node step is at least 3x this (Simple)
   double ring_multinode_factor = 1;   // multi-node Ring/Simple latency multiplier ("plateau")
   double tree_bandwidth_factor = 1;   // tree bus bandwidth as a fraction of the link rate (NCCL: 0.92)
+  double tree_ll_bandwidth_factor = 1;                // Tree-LL bus bandwidth / Tree-Simple's (NCCL: 1/3.8)
+  double tree_ll128_bandwidth_factor_one_node = 1;    // Tree-LL128 / Tree-Simple inside one node (7/9)
+  double tree_ll128_bandwidth_factor_multi_node = 1;  // ... across nodes (120/128)
 };
 
 struct CollectiveCalibration {
