@@ -215,9 +215,12 @@ std::string report_text(const Scenario& s, const WorkloadFacts& w) {
                                         format_seconds(w.compute.total_seconds), w.compute.stage));
   }
   out += "  memory per GPU\n";
-  line("  model states", fmt::format("{} (weights {}, gradients {}, optimizer {})", format_bytes(f.states.total()),
+  const std::string elsewhere = f.states.paged > 0  ? fmt::format(" + {} paged", format_bytes(f.states.paged))
+                                : f.states.host > 0 ? fmt::format(" + {} on the host", format_bytes(f.states.host))
+                                                    : "";
+  line("  model states", fmt::format("{} (weights {}, gradients {}, optimizer {}{})", format_bytes(f.states.total()),
                                      format_bytes(f.states.weights), format_bytes(f.states.gradients),
-                                     format_bytes(f.states.optimizer)));
+                                     format_bytes(f.states.optimizer), elsewhere));
   line("  peak", fmt::format("{} (needs {} without the allocator's spare cache) of {} usable, on rank {} during {}",
                              format_bytes(v.worst.peak_device_bytes), format_bytes(v.worst.required_bytes),
                              format_bytes(v.capacity_bytes), w.peak_global_rank, moment_text(v.worst.peak_at)));
