@@ -80,8 +80,7 @@ size_t CollectiveRunner::run(OpKind kind, const std::vector<int>& members, int r
   const Algorithm algorithm = choice.algorithm;
   if (algorithm == Algorithm::nvls) return run_nvls(members, rank, bytes, tag, fidelity);
   // A ring or tree with LL or LL128: more bytes on the wire, the protocol's own base latency.
-  const double launch = algorithm == Algorithm::tree ? tree_protocol_base_latency(cal_, choice.protocol)
-                                                     : protocol_base_latency(cal_, choice.protocol);
+  const double launch = protocol_base_latency(cal_, algorithm, choice.protocol);
   if (fidelity == Fidelity::analytic) {
     barrier(members, tag)->wait();
     const double seconds =
@@ -290,18 +289,9 @@ CollectiveRunner::Choice CollectiveRunner::decide(OpKind kind, const std::vector
   if (!auto_algorithm) {  // the algorithm is given: only its protocol is chosen
     in.nvls_seconds = -1;
     if (c.algorithm == Algorithm::ring) in.tree_seconds = -1;
+    else in.ring_candidate = false;
   }
-  TuningChoice t = nccl_choice(cal_, in, protocol_named(protocol_));
-  if (!auto_algorithm && c.algorithm == Algorithm::tree) {  // drop the ring candidates
-    t.algorithm = Algorithm::tree;
-    t.protocol = Protocol::simple;
-    double best = t.tree;
-    const std::optional<Protocol> forced = protocol_named(protocol_);
-    if (forced) best = -1;
-    for (auto [p, seconds] : {std::pair{Protocol::simple, t.tree}, std::pair{Protocol::ll, t.tree_ll},
-                              std::pair{Protocol::ll128, t.tree_ll128}})
-      if (seconds >= 0 && (!forced || p == *forced) && (best < 0 || seconds < best)) best = seconds, t.protocol = p;
-  }
+  const TuningChoice t = nccl_choice(cal_, in, protocol_named(protocol_));
   c.algorithm = t.algorithm;
   c.protocol = t.protocol;
   if (c.protocol != Protocol::simple) {

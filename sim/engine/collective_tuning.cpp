@@ -27,25 +27,23 @@ const AlgorithmLatency& ring_latencies(const NcclTuning& t, Protocol p) {
 const AlgorithmLatency& tree_latencies(const NcclTuning& t, Protocol p) {
   return p == Protocol::ll ? t.tree_ll : p == Protocol::ll128 ? t.tree_ll128 : t.tree;
 }
+
+// Tree bus bandwidth with protocol p / with Simple (LL128 by the node count: 7/9 or 120/128).
+double tree_protocol_bandwidth_factor(const CollectiveCalibration& c, int nodes, Protocol p) {
+  const NcclTuning& t = c.tuning;
+  if (p == Protocol::ll) return t.tree_ll_bandwidth_factor;
+  if (p == Protocol::ll128) return nodes == 1 ? t.tree_ll128_bandwidth_factor_one_node : t.tree_ll128_bandwidth_factor_multi_node;
+  return 1.0;
+}
 }  // namespace
 
 double protocol_bandwidth_factor(const CollectiveCalibration& c, Protocol p) {
   return p == Protocol::ll ? c.tuning.ll_bandwidth_factor : p == Protocol::ll128 ? c.tuning.ll128_bandwidth_factor : 1.0;
 }
 
-double protocol_base_latency(const CollectiveCalibration& c, Protocol p) {
-  return p == Protocol::simple ? c.launch_latency : ring_latencies(c.tuning, p).base;
-}
-
-double tree_protocol_base_latency(const CollectiveCalibration& c, Protocol p) {
-  return p == Protocol::simple ? c.launch_latency : tree_latencies(c.tuning, p).base;
-}
-
-double tree_protocol_bandwidth_factor(const CollectiveCalibration& c, int nodes, Protocol p) {
-  const NcclTuning& t = c.tuning;
-  if (p == Protocol::ll) return t.tree_ll_bandwidth_factor;
-  if (p == Protocol::ll128) return nodes == 1 ? t.tree_ll128_bandwidth_factor_one_node : t.tree_ll128_bandwidth_factor_multi_node;
-  return 1.0;
+double protocol_base_latency(const CollectiveCalibration& c, Algorithm a, Protocol p) {
+  if (p == Protocol::simple) return c.launch_latency;
+  return (a == Algorithm::tree ? tree_latencies(c.tuning, p) : ring_latencies(c.tuning, p)).base;
 }
 
 double nccl_ring_latency(const CollectiveCalibration& c, const TuningInputs& in, Protocol p) {
@@ -110,6 +108,7 @@ TuningChoice nccl_choice(const CollectiveCalibration& c, const TuningInputs& in,
   double best = -1;
   for (const auto& candidate : candidates) {
     if (candidate.seconds < 0 || (protocol && candidate.protocol != *protocol)) continue;
+    if (candidate.algorithm == Algorithm::ring && !in.ring_candidate) continue;
     if (best < 0 || candidate.seconds < best) {
       best = candidate.seconds;
       out.algorithm = candidate.algorithm;

@@ -36,6 +36,7 @@ struct TuningInputs {
   double ring_seconds = 0;    // bandwidth time of the ring on this topology (Simple)
   double tree_seconds = -1;   // bandwidth time of the double binary tree; < 0: not a candidate
   double nvls_seconds = -1;   // bandwidth time of NVLS; < 0: not a candidate
+  bool ring_candidate = true; // false when the algorithm is given as tree: only its protocol is chosen
 };
 
 struct TuningChoice {
@@ -58,12 +59,9 @@ double nccl_ring_bandwidth_seconds(const CollectiveCalibration& c, const TuningI
 // candidates with it (ring or tree; NVLS only with Simple).
 TuningChoice nccl_choice(const CollectiveCalibration& c, const TuningInputs& in,
                          std::optional<Protocol> protocol = std::nullopt);
-// The protocol's bandwidth factor (Simple 1) and base latency (the launch cost of one collective).
+// The protocol's bandwidth factor on a ring (Simple 1), and its base latency on a ring or a tree
+// (the launch cost of one collective; Simple's is the launch latency).
 double protocol_bandwidth_factor(const CollectiveCalibration& c, Protocol p);
-double protocol_base_latency(const CollectiveCalibration& c, Protocol p);
-// The same for a tree: its protocol's base latency and bandwidth factor (7/9 or 120/128 for LL128
-// by the node count).
-double tree_protocol_base_latency(const CollectiveCalibration& c, Protocol p);
-double tree_protocol_bandwidth_factor(const CollectiveCalibration& c, int nodes, Protocol p);
+double protocol_base_latency(const CollectiveCalibration& c, Algorithm a, Protocol p);
 
 }  // namespace stepsim

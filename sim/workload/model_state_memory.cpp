@@ -68,17 +68,17 @@ ModelStateBytes model_state_bytes(const Scenario& s, int pipeline_rank) {
   const double copy = compute_copy_bytes(t.precision);
 
   ModelStateBytes m;
-  if (t.finetune == Finetune::full && t.fsdp() && t.fp32_master_weights && t.precision != Precision::fp32) {
-    // FSDP mixed precision: the sharded parameters are the fp32 master (the bf16 copies exist only
-    // while a unit is gathered) and the sharded gradients take the parameters' dtype.
-    constexpr double kFp32 = 4;
-    m.weights = r.parameters * (kFp32 + copy) / weight_shard;
-    m.gradients = r.parameters * kFp32 / grad_shard;
-    m.optimizer = r.parameters * (b.optimizer - kFp32) / opt_shard;
-  } else if (t.finetune == Finetune::full) {
-    m.weights = r.parameters * (b.weights + copy) / weight_shard;
-    m.gradients = r.parameters * b.gradients / grad_shard;
-    m.optimizer = r.parameters * b.optimizer / opt_shard;
+  if (t.finetune == Finetune::full) {
+    BytesPerParameter full = b;
+    if (t.fsdp() && t.fp32_master_weights && t.precision != Precision::fp32) {
+      // FSDP mixed precision: the sharded parameters are the fp32 master (the bf16 copies exist
+      // only while a unit is gathered) and the sharded gradients take the parameters' dtype.
+      constexpr double kFp32 = 4;
+      full = {kFp32, kFp32, b.optimizer - kFp32};
+    }
+    m.weights = r.parameters * (full.weights + copy) / weight_shard;
+    m.gradients = r.parameters * full.gradients / grad_shard;
+    m.optimizer = r.parameters * full.optimizer / opt_shard;
   } else {
     // Frozen base (bf16 or fp32, or NF4 matrices for QLoRA) + trainable adapters with full states.
     const double other = r.parameters - r.linear_weights;
