@@ -92,6 +92,18 @@ TEST_CASE("a LoRA base loaded in fp32 takes 4 bytes per parameter; FSDP shards i
   CHECK(m.weights == Approx((4 * 70553706496.0 + 2 * 207093760.0) / 8).epsilon(1e-12));
 }
 
+TEST_CASE("FSDP units mixing frozen weights and adapters give the frozen weights gradients", "[memory]") {
+  // Llama 3 8B: 32 blocks of 218,112,000 parameters; rank-8 adapters on q and v add
+  // 8·(4096+4096) + 8·(4096+1024) = 106,496 per block. bf16 gradients, sharded over 8 ranks.
+  const std::string lora = ", \"finetune\": \"lora\", \"lora_rank\": 8, \"lora_targets\": \"qv\", \"sharding\": \"fsdp\"";
+  const double adapters = 32 * 106496.0, blocks = 32 * 218112000.0;
+  CHECK(model_state_bytes(scenario("llama3-8b", "dgx-h100", 1, lora), 0).gradients ==
+        Approx(2 * adapters / 8).epsilon(1e-12));
+  const ModelStateBytes mixed = model_state_bytes(scenario("llama3-8b", "dgx-h100", 1, lora + ", \"fsdp_frozen_gradients\": true"), 0);
+  CHECK(mixed.gradients == Approx(2 * (adapters + blocks) / 8).epsilon(1e-12));
+  CHECK(mixed.optimizer == Approx(12 * adapters / 8).epsilon(1e-12));  // only the adapters are updated
+}
+
 TEST_CASE("offload moves the optimizer (and parameters) to host memory", "[memory]") {
   Scenario opt = scenario("llama3-70b", "dgx-h100", 1, ", \"sharding\": \"zero3\", \"offload\": \"optimizer\"");
   CHECK(model_state_bytes(opt, 0).optimizer == 0);

@@ -269,6 +269,16 @@ TEST_CASE("framework recipes fill what the row leaves empty, and say so", "[publ
   CHECK(lit.scenario->training.loss == LossKernel::chunked);
   CHECK(lit.scenario->training.lora_targets == LoraTargets::qv);
   CHECK(lit.scenario->training.lora_dropout == Approx(0.05));
+  CHECK(lit.scenario->training.sharding == Sharding::none);
+  // LitGPT on several GPUs: FSDP per block with checkpointing, use_orig_params (frozen weights take
+  // gradients) and no_sync accumulation.
+  RunScenario lit2 = scenario_for_run(row({{"source", "Lightning-AI/litgpt tutorials"}, {"finetune", "lora"},
+                                           {"num_gpus", "2"}, {"global_batch", "128"}}), catalog());
+  REQUIRE(lit2.scenario);
+  CHECK(lit2.scenario->training.sharding == Sharding::fsdp);
+  CHECK(lit2.scenario->training.recompute == Recompute::full);
+  CHECK(lit2.scenario->training.frozen_weights_get_gradients());
+  CHECK(lit2.scenario->training.accumulates_unsharded_gradients());
   // torchtitan's per-op policy refines the row's "selective"; other values stay as written.
   RunScenario titan = scenario_for_run(row({{"source", "torchtitan MXFP8 doc"}, {"recompute", "selective"},
                                             {"notes", "per-op selective AC; x"}}), catalog());

@@ -171,11 +171,15 @@ TEST_CASE("seed question: 70B full fine-tune is out of memory on both cards, LoR
   }
 }
 
-TEST_CASE("the OOM fixes really fit when applied as --set overrides", "[program][memory]") {
-  const std::string file = catalog_dir(CatalogKind::scenarios) + "/llama3-70b-full-zero3-h100-pcie.json";
-  auto v = evaluate_memory(shipped("llama3-70b-full-zero3-h100-pcie"), true);
+namespace {
+// Every fix of `s`, applied as --set overrides to the scenario `load` reads, parses and fits.
+template <typename Load>
+void check_fixes_fit(const Scenario& s, Load load, size_t at_least, const std::string& expected_first = "") {
+  auto v = evaluate_memory(s, true);
   REQUIRE(v.ok());
-  REQUIRE(v.value().fixes.size() >= 2);
+  REQUIRE(v.value().oom);
+  REQUIRE(v.value().fixes.size() >= at_least);
+  if (!expected_first.empty()) CHECK(v.value().fixes.front().overrides.front() == expected_first);
   for (const MemoryFix& fix : v.value().fixes) {
     INFO(fix.description);
     std::vector<Override> overrides;
@@ -184,13 +188,33 @@ TEST_CASE("the OOM fixes really fit when applied as --set overrides", "[program]
       REQUIRE(o.ok());
       overrides.push_back(o.value());
     }
-    auto applied = load_scenario(file, overrides);
-    REQUIRE(applied.ok());
+    auto applied = load(overrides);
+    if (!applied.ok()) FAIL(applied.errors().to_string());
     auto after = evaluate_memory(applied.value(), false);
     REQUIRE(after.ok());
     CHECK_FALSE(after.value().oom);
     CHECK(after.value().worst.peak_device_bytes == Approx(fix.peak_device_bytes));
   }
+}
+}  // namespace
+
+TEST_CASE("the OOM fixes really fit when applied as --set overrides", "[program][memory]") {
+  const std::string file = catalog_dir(CatalogKind::scenarios) + "/llama3-70b-full-zero3-h100-pcie.json";
+  check_fixes_fit(shipped("llama3-70b-full-zero3-h100-pcie"),
+                  [&](const std::vector<Override>& o) { return load_scenario(file, o); }, 2);
+  // LitGPT-style LoRA on 2 × A100 40GB (FSDP, use_orig_params, no_sync): the cheapest fix is to
+  // keep the frozen weights' gradients away; the QLoRA fix must turn them off too (NF4 takes none).
+  const std::string text =
+      "{\"cluster\": {\"topology\": \"a100-sxm-2gpu\", \"gpu\": \"a100-sxm4-40gb\"}, \"model\": \"llama2-13b\", "
+      "\"training\": {\"loss\": \"chunked\", \"lora_dropout\": 0.05, "
+      "\"seq_len\": 1304, \"global_batch\": 128, \"finetune\": \"lora\", \"lora_rank\": 8, \"lora_targets\": \"qv\", "
+      "\"master_weights\": \"none\", \"sharding\": \"fsdp\", \"recompute\": \"full\", \"zero_grad\": \"set_to_none\", "
+      "\"fsdp_frozen_gradients\": true, \"fsdp_gradient_sync\": \"last_micro_batch\"}}";
+  auto doc = parse_json_text(text, "litgpt.json");
+  REQUIRE(doc.ok());
+  check_fixes_fit(test_inputs::scenario_from_text(text),
+                  [&](const std::vector<Override>& o) { return parse_scenario(doc.value(), o); }, 3,
+                  "training.fsdp_frozen_gradients=false");
 }
 
 TEST_CASE("the first step peaks lower: optimizer states appear at the first optimizer step", "[program][memory]") {
@@ -318,3 +342,58 @@ TEST_CASE("FSDP with the embedding and output as units of their own gathers them
   CHECK(gathered.back() == Approx(0).margin(1));
 }
 
+
+TEST_CASE("FSDP no_sync keeps each block's gradient unsharded until the last micro-batch", "[program][memory]") {
+  // Llama 3 8B, rank-8 q/v adapters, 8 ranks, 4 micro-batches per rank; the frozen weights share
+  // the blocks' FSDP units, so each block's unsharded gradient U covers all its parameters.
+  const std::string lora = "\"seq_len\": 2048, \"global_batch\": 32, \"finetune\": \"lora\", \"lora_rank\": 8, "
+                           "\"lora_targets\": \"qv\", \"sharding\": \"fsdp\", \"zero_grad\": \"set_to_none\", "
+                           "\"fsdp_frozen_gradients\": true";
+  const double unsharded = 2 * (218112000.0 + 106496.0);
+  Scenario every = scenario("llama3-8b", "\"topology\": \"dgx-h100\"", lora);
+  Scenario no_sync = scenario("llama3-8b", "\"topology\": \"dgx-h100\"", lora + ", \"fsdp_gradient_sync\": \"last_micro_batch\"");
+  const RankProgram e = build_workload(every, shipped_overheads()).stages[0];
+  const RankProgram n = build_workload(no_sync, shipped_overheads()).stages[0];
+  // One reduce-scatter per block per micro-batch, or per block per step (+ the root unit's).
+  CHECK(count_kinds(e, Phase::backward)["reduce_scatter/dp_shard"] == 32 * 4 + 1);
+  CHECK(count_kinds(n, Phase::backward)["reduce_scatter/dp_shard"] == 32 + 1);
+  // From the second micro-batch on, all 32 accumulators are held, plus the fresh gradient of the
+  // block whose backward runs.
+  const std::vector<double> held = category_after_each_op(n, MemCategory::gradient_buffers);
+  size_t first_backward = 0, first_reduce = 0, optimizer = 0;
+  for (size_t i = 0; i < n.ops.size(); ++i) {
+    if (!first_backward && n.ops[i].phase == Phase::backward) first_backward = i;
+    if (!first_reduce && n.ops[i].kind == OpKind::reduce_scatter) first_reduce = i;
+    if (n.ops[i].kind == OpKind::optimizer_step) optimizer = i;
+  }
+  double peak = 0;
+  for (size_t i = 0; i < n.ops.size(); ++i)
+    for (const MemoryEffect& m : n.ops[i].at_start)
+      if (m.category == MemCategory::gradient_buffers) peak = std::max(peak, held[i - 1] + m.bytes);
+  CHECK(peak == Approx(33 * unsharded).epsilon(1e-12));
+  CHECK(held.back() == Approx(0).margin(1));
+  const std::vector<double> sent = category_after_each_op(e, MemCategory::gradient_buffers);
+  CHECK(*std::max_element(sent.begin(), sent.end()) < 3 * unsharded);
+  // The sharded gradients (set to none) appear with the last micro-batch's reduce-scatters.
+  const std::vector<double> sharded = category_after_each_op(n, MemCategory::gradients);
+  CHECK(sharded[first_reduce - 1] == 0);
+  CHECK(first_reduce > first_backward);
+  CHECK(sharded[optimizer - 1] == Approx(model_state_bytes(no_sync, 0).gradients).epsilon(1e-12));
+}
+
+TEST_CASE("frozen weights that take gradients cost weight-gradient GEMMs but no model FLOPs", "[program]") {
+  // Per block and micro-batch the frozen matrices' weight gradients add 2·tokens·(their weights):
+  // Llama 3 8B blocks hold 4096·(4096+1024+1024+4096) + 3·4096·14336 = 218,103,808 matrix weights.
+  const std::string lora = "\"seq_len\": 2048, \"global_batch\": 32, \"finetune\": \"lora\", \"lora_rank\": 8, "
+                           "\"lora_targets\": \"qv\", \"sharding\": \"fsdp\"";
+  auto flops = [](const Scenario& s, bool model) {
+    double sum = 0;
+    const Workload w = build_workload(s, shipped_overheads());
+    for (const Op& op : w.stages[0].ops) sum += model ? op.model_flops : op.flops;
+    return sum;
+  };
+  Scenario frozen = scenario("llama3-8b", "\"topology\": \"dgx-h100\"", lora);
+  Scenario mixed = scenario("llama3-8b", "\"topology\": \"dgx-h100\"", lora + ", \"fsdp_frozen_gradients\": true");
+  CHECK(flops(mixed, false) - flops(frozen, false) == Approx(4 * 32 * 2 * 2048 * 218103808.0).epsilon(1e-9));
+  CHECK(flops(mixed, true) == Approx(flops(frozen, true)).epsilon(1e-12));
+}

@@ -44,6 +44,16 @@ constexpr const char* kLitgptChunked =
     "LitGPT runs the output layer with lm_head_chunk_size=128 and chunked_cross_entropy";
 constexpr const char* kLitgptLora =
     "LitGPT finetune/lora.py (2023): lora_query and lora_value only, lora_dropout = 0.05";
+constexpr const char* kLitgptFsdp =
+    "LitGPT finetune/lora.py (2023) with devices > 1: FSDPStrategy(auto_wrap_policy={Block}, "
+    "activation_checkpointing_policy={Block}), so each block is an FSDP unit and is recomputed";
+constexpr const char* kLitgptFrozenGradients =
+    "Lightning Fabric's FSDPStrategy sets use_orig_params=True (since 2.1.0, joint model/optimizer setup); "
+    "each block's unit then mixes frozen weights and LoRA adapters, and PyTorch's FSDP documentation warns "
+    "that gradient memory is then as if the frozen parameters were not frozen";
+constexpr const char* kLitgptNoSync =
+    "LitGPT finetune/lora.py (2023) accumulates under fabric.no_backward_sync(model, enabled=is_accumulating), "
+    "FSDP's no_sync(): unsharded gradients until the last micro-batch";
 constexpr const char* kHfUpcast =
     "Hugging Face models upcast the logits to fp32 and keep them with the fp32 log-softmax: memory.md §2.3";
 constexpr const char* kHfCheckpointing = "the recipe enables gradient_checkpointing, as fine-tuning recipes do";
@@ -160,11 +170,18 @@ FrameworkRecipe framework_recipe(const PublishedRun& row, long num_gpus, const s
   } else if (contains(source, "litgpt")) {
     r.framework = "litgpt";
     add(r, "master_weights", "none", kLitgptBf16);
-    add(r, "recompute", "none", kLitgptNoCheckpointing);
     add(r, "loss", "chunked", kLitgptChunked);
     if (finetune != "full") {
       add(r, "lora_targets", "qv", kLitgptLora);
       add(r, "lora_dropout", 0.05, kLitgptLora);
+    }
+    if (num_gpus > 1 && finetune == "lora") {
+      add(r, "sharding", "fsdp", kLitgptFsdp);
+      add(r, "recompute", "full", kLitgptFsdp);
+      add(r, "fsdp_frozen_gradients", true, kLitgptFrozenGradients);
+      add(r, "fsdp_gradient_sync", "last_micro_batch", kLitgptNoSync);
+    } else {
+      add(r, "recompute", "none", kLitgptNoCheckpointing);
     }
   } else if (contains(source, "unsloth") || contains(source, "llama-factory")) {
     // Both compare Unsloth's kernels with Hugging Face + FlashAttention-2 row by row.

@@ -143,6 +143,9 @@ void read_training(FieldReader& r, TrainingConfig& t) {
   t.fp32_base_weights = r.choice("base_weights", "compute", {"compute", "fp32"}) == "fp32";
   t.paged_optimizer = r.boolean_or("paged_optimizer", false);
   t.fsdp_embedding_units = r.choice("fsdp_units", "layers", {"layers", "layers+embeddings"}) == "layers+embeddings";
+  t.fsdp_frozen_gradients = r.boolean_or("fsdp_frozen_gradients", false);
+  t.fsdp_no_sync = r.choice("fsdp_gradient_sync", "every_micro_batch", {"every_micro_batch", "last_micro_batch"}) ==
+                   "last_micro_batch";
   const LossKernel losses[] = {LossKernel::fp32_logits, LossKernel::upcast, LossKernel::chunked,
                                LossKernel::chunked_compiled, LossKernel::compiled,
                                LossKernel::inplace,     LossKernel::fused};
@@ -202,6 +205,20 @@ void read_training(FieldReader& r, TrainingConfig& t) {
   if (t.fsdp_embedding_units && !t.fsdp())
     r.error("fsdp_units", "fsdp_units describes how FSDP wraps the model, but sharding is \"" + to_string(t.sharding) + "\"",
             "set \"sharding\": \"fsdp\" or \"hsdp\", or remove fsdp_units");
+  if (t.fsdp_frozen_gradients && !t.fsdp())
+    r.error("fsdp_frozen_gradients", "fsdp_frozen_gradients describes FSDP units, but sharding is \"" +
+                                         to_string(t.sharding) + "\"",
+            "set \"sharding\": \"fsdp\" or \"hsdp\", or remove fsdp_frozen_gradients");
+  if (t.fsdp_frozen_gradients && t.finetune != Finetune::lora)
+    r.error("fsdp_frozen_gradients",
+            "fsdp_frozen_gradients gives frozen LoRA base weights gradients, but finetune is \"" + to_string(t.finetune) +
+                "\"" + (t.finetune == Finetune::qlora ? " (NF4 weights cannot take gradients)" : " (nothing is frozen)"),
+            "set \"finetune\": \"lora\", or remove fsdp_frozen_gradients");
+  if (t.fsdp_no_sync && !t.fsdp())
+    r.error("fsdp_gradient_sync", "fsdp_gradient_sync describes FSDP's no_sync(), but sharding is \"" +
+                                      to_string(t.sharding) + "\"",
+            "set \"sharding\": \"fsdp\" or \"hsdp\", or remove fsdp_gradient_sync (DDP and ZeRO-1 already reduce "
+            "once per step; DeepSpeed ZeRO-2/3 reduce every micro-batch)");
   if (t.hsdp_shard_size > 0 && t.sharding != Sharding::hsdp)
     r.error("hsdp_shard_size", "hsdp_shard_size applies only to \"sharding\": \"hsdp\"", "remove it");
 }

@@ -100,6 +100,14 @@ struct TrainingConfig {
   // FSDP/HSDP: the token embedding and the output layer are FSDP units of their own (torchtune's
   // custom_sharded_layers: ['tok_embeddings', 'output']) instead of parts of the root unit.
   bool fsdp_embedding_units = false;
+  // FSDP/HSDP LoRA: the frozen base weights share a unit's flat parameter with the trainable
+  // adapters (use_orig_params=True, Lightning Fabric's default), so autograd computes, keeps and
+  // reduce-scatters their gradients too, as if they were not frozen (PyTorch FSDP documentation).
+  bool fsdp_frozen_gradients = false;
+  // FSDP/HSDP gradient accumulation under no_sync() (FSDP2: set_requires_gradient_sync(False)):
+  // each unit's gradient stays unsharded and accumulates until the last micro-batch of the step,
+  // which reduce-scatters it. false: every micro-batch reduce-scatters.
+  bool fsdp_no_sync = false;
 
   // FSDP keeps its root unit (embedding, output layer, final norm) gathered for the whole step;
   // DeepSpeed ZeRO-3, and FSDP with the embedding and output as units of their own, fetch those
@@ -107,6 +115,8 @@ struct TrainingConfig {
   bool fsdp() const { return sharding == Sharding::fsdp || sharding == Sharding::hsdp; }
   bool keeps_root_unit_gathered() const { return fsdp() && !fsdp_embedding_units; }
   bool fetches_root_on_use() const { return sharding == Sharding::zero3 || (fsdp() && fsdp_embedding_units); }
+  bool frozen_weights_get_gradients() const { return fsdp() && fsdp_frozen_gradients && finetune == Finetune::lora; }
+  bool accumulates_unsharded_gradients() const { return fsdp() && fsdp_no_sync; }
 };
 
 void read_training(FieldReader& r, TrainingConfig& t);

@@ -29,7 +29,7 @@ LayerLowering::LayerLowering(const Scenario& s, double tokens, double optimizer_
   gathered_layer_bytes_ = t_.finetune == Finetune::qlora
                               ? block.linear_weights * kNf4BytesPerParameter + (block.parameters - block.linear_weights) * 2
                               : block.parameters * 2;
-  trainable_layer_bytes_ = (trainable_base_ ? block.parameters : block.lora_parameters) * 2;
+  trainable_layer_bytes_ = gradient_parameters_per_layer(s) * 2;
   dequantized_bytes_ = t_.finetune == Finetune::qlora ? 2.0 * m.hidden * m.ffn_hidden / tp_ : 0;
 }
 
@@ -218,13 +218,16 @@ uint32_t LayerLowering::layer_forward(RankProgram& p, int layer, int mb, Phase p
 void LayerLowering::gemm_backward(RankProgram& p, const Gemm& g, int layer, int mb, uint32_t& last) {
   // Data gradient: same FLOPs as the forward GEMM (plus the adapters' data gradient).
   last = gemm(p, g, Phase::backward, layer, mb, {last});
-  // Weight gradient: only for trained weights; with LoRA only the adapters'.
-  if (trainable_base_) {
+  // Weight gradient: only for trained weights; with LoRA only the adapters', unless the block's
+  // FSDP unit computes its frozen weights' too (fsdp_frozen_gradients; the output layer sits in the
+  // root unit, which holds no adapters): work the model does not need, so no model FLOPs.
+  const bool in_adapted_unit = layer >= 0;
+  if (trainable_base_ || (t_.frozen_weights_get_gradients() && in_adapted_unit)) {
     last = gemm(p, {g.kind, g.k, g.n, g.m, 0}, Phase::backward, layer, mb, {last});
-  } else if (g.adapter_flops > 0) {
-    uint32_t w = gemm(p, {g.kind, 0, 0, 0, g.adapter_flops}, Phase::backward, layer, mb, {last});
-    last = w;
+    if (!trainable_base_) p.ops[last].model_flops = 0;
   }
+  if (!trainable_base_ && g.adapter_flops > 0)
+    last = gemm(p, {g.kind, 0, 0, 0, g.adapter_flops}, Phase::backward, layer, mb, {last});
 }
 
 namespace {

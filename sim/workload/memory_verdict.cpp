@@ -31,6 +31,14 @@ bool rebalance(Scenario& s) {
 std::vector<Candidate> candidates(const Scenario& s) {
   const TrainingConfig& t = s.training;
   std::vector<Candidate> c;
+  if (t.frozen_weights_get_gradients())
+    c.push_back({"wrap the LoRA adapters in FSDP units of their own (the frozen weights then take no gradients)",
+                 {"training.fsdp_frozen_gradients=false"},
+                 [](Scenario& x) { x.training.fsdp_frozen_gradients = false; return true; }});
+  if (t.accumulates_unsharded_gradients() && s.micro_batches_per_step() > 1)
+    c.push_back({"reduce-scatter gradients every micro-batch instead of accumulating them unsharded (no no_sync)",
+                 {"training.fsdp_gradient_sync=every_micro_batch"},
+                 [](Scenario& x) { x.training.fsdp_no_sync = false; return true; }});
   if (!t.shards_parameters())
     c.push_back({"shard parameters, gradients and optimizer states (ZeRO-3)", {"training.sharding=zero3"},
                  [](Scenario& x) { x.training.sharding = Sharding::zero3; return true; }});
@@ -66,12 +74,17 @@ std::vector<Candidate> candidates(const Scenario& s) {
                    x.training.lora_rank = 16;
                    return true;
                  }});
-  if (t.finetune != Finetune::qlora)
-    c.push_back({"QLoRA (NF4 base, rank 16)", {"training.finetune=qlora", "training.lora_rank=16"}, [](Scenario& x) {
+  if (t.finetune != Finetune::qlora) {
+    const int rank = t.lora_rank > 0 ? t.lora_rank : 16;  // a LoRA run keeps its adapters
+    std::vector<std::string> qlora = {"training.finetune=qlora", fmt::format("training.lora_rank={}", rank)};
+    if (t.fsdp_frozen_gradients) qlora.push_back("training.fsdp_frozen_gradients=false");  // NF4 takes none
+    c.push_back({fmt::format("QLoRA (NF4 base, rank {})", rank), qlora, [rank](Scenario& x) {
                    x.training.finetune = Finetune::qlora;
-                   if (x.training.lora_rank == 0) x.training.lora_rank = 16;
+                   x.training.fsdp_frozen_gradients = false;
+                   x.training.lora_rank = rank;
                    return true;
                  }});
+  }
   if (s.topology.fabric)
     c.push_back({fmt::format("{} nodes instead of {}", s.nodes * 2, s.nodes),
                  {fmt::format("cluster.nodes={}", s.nodes * 2)}, [](Scenario& x) {

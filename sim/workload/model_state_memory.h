@@ -4,7 +4,8 @@
 //             fp4 a 0.5625-byte NVFP4 copy (4 bits + one 8-bit scale per 16 values);
 //             QLoRA base matrices 0.5 + 0.127/8 (NF4 with double-quantized constants); a LoRA
 //             base stored in fp32 (base_weights "fp32") 4
-//   gradients 2 per trainable parameter (fp32 training: 4)
+//   gradients 2 per trainable parameter (fp32 training: 4); with fsdp_frozen_gradients the
+//             frozen weights of the blocks, which share FSDP units with the adapters, take them too
 //   optimizer AdamW 12 (fp32 master + m + v), 8-bit AdamW 6, SGD+momentum 8, Adafactor 4
 //             (fp32 training: no separate master copy, 4 less; "pure" bf16 training,
 //             master_weights "none": no master, states in bf16: AdamW 4, 8-bit AdamW 2, SGD 2)
@@ -46,6 +47,11 @@ BytesPerParameter trainable_bytes_per_parameter(const TrainingConfig& t);
 // Trainable parameters updated together when the optimizer runs in backward: one transformer
 // block's, or the embedding or output matrix when that is larger (per rank, before sharding).
 double largest_update_group(const Scenario& s, int pipeline_rank);
+
+// Parameters of one block (on a rank) that receive a gradient: all of them in full fine-tuning;
+// with LoRA the adapters, and also the frozen weights when they share the adapters' FSDP unit
+// (fsdp_frozen_gradients).
+double gradient_parameters_per_layer(const Scenario& s);
 
 // Number of ranks that share one copy of the sharded states.
 int sharding_group_size(const Scenario& s);

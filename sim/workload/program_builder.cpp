@@ -72,11 +72,10 @@ class StageBuilder {
   // stage's first backward. All of them are freed after the optimizer step.
   void plan_per_step_gradients(double total) {
     const RankParameters r = rank_parameters(s_, rank_);
-    const BlockParameters block = block_parameters(s_);
-    const bool full = t_.finetune == Finetune::full;
-    const double trainable = full ? r.parameters : r.lora_parameters;
-    if (!(total > 0) || !(trainable > 0)) return;
-    gradients_per_layer_ = total * (full ? block.parameters : block.lora_parameters) / trainable;
+    const double per_layer = gradient_parameters_per_layer(s_);
+    const double with_gradients = t_.finetune == Finetune::full ? r.parameters : r.layers * per_layer;
+    if (!(total > 0) || !(with_gradients > 0)) return;
+    gradients_per_layer_ = total * per_layer / with_gradients;
     gradients_outside_layers_ = std::max(0.0, total - gradients_per_layer_ * r.layers);
   }
 
@@ -138,7 +137,7 @@ class StageBuilder {
       if (params) input.push_back(*params);
       if (t_.recompute == Recompute::full) input = {lowering_.layer_forward(program_, l, mb, Phase::recompute, input)};
       uint32_t last = lowering_.layer_backward(program_, l, mb, input);
-      allocate_layer_gradients(l, last);
+      if (!t_.accumulates_unsharded_gradients()) allocate_layer_gradients(l, last);
       input = {last};
       gradients_ready(l, mb, last, last_micro_batch);
     }
@@ -146,16 +145,20 @@ class StageBuilder {
     else lowering_.pipeline_send(program_, mb, chunk, Phase::backward, input.back());
   }
 
-  // Gradient reduction: ZeRO-3/FSDP reduce-scatter every layer of every micro-batch; ZeRO-2
-  // reduce-scatters buckets every micro-batch; DDP and ZeRO-1 reduce buckets once, overlapping
-  // the last micro-batch's backward (gradient accumulation runs without communication). A bucket
-  // holds at least dp_bucket_mb and never splits a layer: gradients that become ready at the same
-  // moment travel as one collective, which keeps the flow count low at scale.
+  // Gradient reduction: ZeRO-3/FSDP reduce-scatter every layer of every micro-batch (FSDP under
+  // no_sync: only in the last one); ZeRO-2 reduce-scatters buckets every micro-batch; DDP and ZeRO-1
+  // reduce buckets once, overlapping the last micro-batch's backward (gradient accumulation runs
+  // without communication). A bucket holds at least dp_bucket_mb and never splits a layer:
+  // gradients that become ready at the same moment travel as one collective, which keeps the flow
+  // count low at scale.
   void gradients_ready(int layer, int mb, uint32_t producer, bool last_micro_batch) {
     if (t_.finetune != Finetune::full && lowering_.trainable_bytes_per_layer() == 0) return;
     if (shards_params()) {
-      grad_ops_.push_back(lowering_.reduce_gradients(program_, layer, mb, producer, layer_grad_bytes(),
-                                                     t_.sharding == Sharding::hsdp && last_micro_batch));
+      if (t_.accumulates_unsharded_gradients() && !hold_unsharded_gradient(layer, producer, last_micro_batch)) return;
+      const uint32_t reduced = lowering_.reduce_gradients(program_, layer, mb, producer, layer_grad_bytes(),
+                                                          t_.sharding == Sharding::hsdp && last_micro_batch);
+      grad_ops_.push_back(reduced);
+      if (t_.accumulates_unsharded_gradients()) allocate_layer_gradients(layer, reduced);
       return;
     }
     if (t_.sharding != Sharding::zero2 && !last_micro_batch) return;
@@ -163,6 +166,16 @@ class StageBuilder {
     bucket_bytes_ += layer_grad_bytes();
     bucket_producer_ = producer;
     if (bucket_bytes_ >= t_.dp_bucket_bytes) flush_bucket(mb);
+  }
+
+  // FSDP no_sync(): the first micro-batch's gradient of a layer stays as its unsharded
+  // accumulator; later micro-batches add into it and free their own. True when the accumulator
+  // is to be reduce-scattered now (the step's last micro-batch), which frees it.
+  bool hold_unsharded_gradient(int layer, uint32_t producer, bool last_micro_batch) {
+    const bool held = !unsynced_layers_.insert(layer).second;
+    if (held) program_.ops[producer].at_end.push_back({MemCategory::gradient_buffers, -layer_grad_bytes()});
+    if (last_micro_batch) unsynced_layers_.erase(layer);
+    return last_micro_batch;
   }
 
   bool dp_sync() const { return s_.dp() * t_.cp > 1; }
@@ -211,6 +224,7 @@ class StageBuilder {
   uint32_t bucket_producer_ = 0;
   double gradients_per_layer_ = 0, gradients_outside_layers_ = 0, allocated_gradients_ = 0;
   std::set<int> layers_with_gradients_;
+  std::set<int> unsynced_layers_;  // layers whose unsharded gradient accumulates (FSDP no_sync)
   std::optional<uint32_t> root_gather_;
 };
 
