@@ -14,7 +14,6 @@
 // per-chunk latency overlaps; SimGrid flows on one link share it fairly instead, so chunks in flight
 // together arrive together (the pipeline fills in bursts), and one chunk at a time pays the hop
 // latency once per chunk (0.6 us per 1.2 us NVLink chunk of 512 KiB).
-
 // Channels of a ring whose edges share a route are sent as ONE message carrying all their bytes
 // when no other edge of the same collective touches that route's links (then equal sharing makes
 // it exact); concurrent traffic of other collectives sees one flow instead of several.

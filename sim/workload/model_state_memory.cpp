@@ -92,10 +92,7 @@ ModelStateBytes model_state_bytes(const Scenario& s, int pipeline_rank) {
     const double base = t.finetune == Finetune::qlora ? r.linear_weights * kNf4BytesPerParameter + other * 2
                                                       : r.parameters * (t.fp32_base_weights ? 4 : 2);
     m.weights = (base + r.linear_weights * copy + r.lora_parameters * b.weights) / weight_shard;
-    const double with_gradients = t.frozen_weights_get_gradients()
-                                      ? r.lora_parameters + r.layers * block_parameters(s).parameters
-                                      : r.lora_parameters;
-    m.gradients = with_gradients * b.gradients / grad_shard;
+    m.gradients = r.layers * gradient_parameters_per_layer(s) * b.gradients / grad_shard;
     m.optimizer = r.lora_parameters * b.optimizer / opt_shard;
   }
   if (t.optimizer_in_backward) m.gradients = largest_update_group(s, pipeline_rank) * b.gradients / grad_shard;
