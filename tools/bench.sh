@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 stepsim=${STEPSIM:-build/stepsim}  # STEPSIM=build-x/stepsim to use another build
 [ -x "$stepsim" ] || { echo "build first: tools/setup.sh build" >&2; exit 2; }
+cmake --build "$(dirname "$stepsim")" --target simgrid_ring_floor > /dev/null  # EXCLUDE_FROM_ALL
 with_16k=0
 [ "${1:-}" = "--with-16k" ] && with_16k=1
 out=docs/benchmarks.md
@@ -21,6 +22,24 @@ measure() {  # measure LABEL GPUS -- command...  -> one table row
     printf '| %s | %s | did not finish in 900 s | - |\n' "$label" "$gpus"
   fi
 }
+
+measure_collective() {  # measure_collective FIDELITY command... -> one row, flows from --json
+  local label="$1" json
+  shift
+  json=$(mktemp)
+  if /usr/bin/time -f "%e %M" -o "$tmp" timeout 900 "$@" --json > "$json" 2>/dev/null; then
+    read -r wall rss < "$tmp"
+    printf '| %s | 1024 | %s | %.2f | %.0f |\n' "$label" \
+      "$(python3 -c 'import json, sys; print("{:,}".format(json.load(open(sys.argv[1]))[0]["flows"]))' "$json")" "$wall" "$((rss / 1024))"
+  else
+    printf '| %s | 1024 | - | did not finish in 900 s | - |\n' "$label"
+  fi
+  rm -f "$json"
+}
+
+floor_row='import json, sys
+r = json.load(sys.stdin)
+print("| {mode} | {gpus} | {edges} | {flows:,} | {wall_s:.2f} | {us_per_flow:.2f} |".format(**r))'
 
 measure_sweep() {  # measure_sweep LABEL SPEC -> one row; samples the sweep process's own RSS (not its children's)
   local label="$1" spec="$2" dir start end pid peak=0 rss points
@@ -83,11 +102,31 @@ measure_validate() {  # measure_validate LABEL IDS -> one row: `stepsim validate
   echo
   echo "## One 1 GiB ring all-reduce on 1024 GPUs (\`stepsim collective dgx-h100-ib-ndr --nodes 128 -b 1G -e 1G --algo ring\`)"
   echo
-  echo "| fidelity | GPUs | wall s | peak RSS MiB |"
-  echo "|---|---|---|---|"
+  echo "| fidelity | GPUs | SimGrid flows | wall s | peak RSS MiB |"
+  echo "|---|---|---|---|---|"
   for f in macro analytic step; do
-    measure "$f" 1024 -- $stepsim collective dgx-h100-ib-ndr --nodes 128 -b 1G -e 1G --algo ring --fidelity "$f"
+    measure_collective "$f" $stepsim collective dgx-h100-ib-ndr --nodes 128 -b 1G -e 1G --algo ring --fidelity "$f"
   done
+  echo
+  echo "## SimGrid's own cost for the same step-wise ring (\`tests/bench/simgrid_ring_floor.cpp\`, no stepsim code)"
+  echo
+  echo "1024 hosts on one star (two links per route), 2 × 1023 steps of a 1 GiB all-reduce; each rank sends to"
+  echo "EDGES right neighbours per step and starts its next step when its sends and receives are done. stepsim's"
+  echo "8-channel ring over 128 DGX nodes has 2 edges per rank and step (NVLink neighbour, NIC neighbour)."
+  echo
+  echo "| mode | GPUs | edges per rank | flows | wall s | µs per flow |"
+  echo "|---|---|---|---|---|---|"
+  floor="$(dirname "$stepsim")/tests/simgrid_ring_floor"
+  if [ -x "$floor" ]; then
+    for mode in actors dag; do
+      for edges in 1 2; do
+        timeout 900 "$floor" 1024 "$edges" "$mode" | python3 -c "$floor_row" \
+          || echo "| $mode | 1024 | $edges | - | did not finish in 900 s | - |"
+      done
+    done
+  else
+    echo "| (not built) | | | | | |"
+  fi
   echo
   echo "## Sweeps (\`stepsim sweep SPEC\`, one process per point, -j $(nproc))"
   echo
@@ -114,5 +153,8 @@ measure_validate() {  # measure_validate LABEL IDS -> one row: `stepsim validate
   echo "Targets (issue 6): a 100-point sweep of 8-GPU 70B scenarios ≤ 60 s on the 2-core machine; the sweep process's memory flat from 100 to 1,000 points."
   echo
   echo "Targets (issue 4): 16K-GPU step ≤ 60 s and ≤ 4 GiB; 1 GiB all-reduce on 1024 GPUs ≤ 0.5 s at macro and ≤ 10 s at step fidelity."
+  echo
+  echo "The step target allows 10 s / 4,190,208 flows = 2.4 µs per flow. The SimGrid table above is the floor under"
+  echo "it: SimGrid $(pkg-config --modversion simgrid) alone, with no stepsim code, on this machine, for the same number of flows."
 } > "$out"
 echo "wrote $out"

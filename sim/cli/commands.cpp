@@ -355,7 +355,7 @@ int collective_command(const CollectiveOptions& o) {
     for (const auto& p : points)
       list.push_back({{"bytes", p.bytes}, {"time_s", p.time_s}, {"algbw_gbps", p.algbw / 1e9},
                       {"busbw_gbps", p.busbw / 1e9}, {"algo", p.algorithm},
-                      {"protocol", p.protocol}});
+                      {"protocol", p.protocol}, {"flows", p.flows}});
     std::cout << list.dump(2) << "\n";
     return kExitOk;
   }

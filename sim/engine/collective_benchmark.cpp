@@ -36,8 +36,9 @@ std::vector<CollectivePoint> run_collective_benchmark(const ClusterGraph& cluste
           auto comm = runner.send(r, (r + 1) % p, bytes, "sr" + std::to_string(i));
           runner.receive(r, "sr" + std::to_string(i));
           comm->wait();
+          points[i].flows += 1;
         } else {
-          runner.run(bench.op, all, r, bytes, static_cast<int>(i));
+          points[i].flows += runner.run(bench.op, all, r, bytes, static_cast<int>(i));
         }
         end->wait();
         if (r == 0) {

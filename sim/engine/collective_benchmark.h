@@ -20,6 +20,7 @@ struct CollectivePoint {
   double busbw = 0;  // bytes/s
   std::string algorithm;
   std::string protocol;  // simple, ll128, ll ("-" for point-to-point)
+  size_t flows = 0;      // SimGrid transfers it took, over all ranks (what the simulation costs)
 };
 
 struct CollectiveBenchmark {
