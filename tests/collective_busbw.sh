@@ -24,7 +24,7 @@ check "8 nodes x 8 A100, 8x HDR 200G rail-optimized (S20: 192)" 192 -- dgx-a100-
 import json, sys
 rows = json.load(sys.stdin)
 keys = [list(r) for r in rows]
-want = [['bytes', 'time_s', 'algbw_gbps', 'busbw_gbps', 'algo', 'protocol']] * 2
+want = [['bytes', 'time_s', 'algbw_gbps', 'busbw_gbps', 'algo', 'protocol', 'flows']] * 2
 ok = keys == want and [(r['algo'], r['protocol']) for r in rows] == [('ring', 'll'), ('ring', 'simple')]
 print(('ok  ' if ok else 'FAIL') + ' collective --json rows: ' + json.dumps([(r['algo'], r['protocol']) for r in rows]))
 sys.exit(0 if ok else 1)" || fail=1
