@@ -14,8 +14,11 @@
 // Prints one JSON line: flows, simulated seconds, the α-β time of the same ring, wall and CPU seconds.
 #include <simgrid/s4u.hpp>
 
+#include "engine/simgrid_config.h"
+
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <string>
@@ -118,12 +121,8 @@ void run_dag(Ring& ring, const std::vector<sg4::Host*>& hosts, DagState& d) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<char*> args = {argv[0], const_cast<char*>("--cfg=network/model:CM02"),
-                             const_cast<char*>("--cfg=network/crosstraffic:0"),
-                             const_cast<char*>("--cfg=network/TCP-gamma:1e18"),
-                             const_cast<char*>("--log=root.thres:critical")};
-  int simgrid_argc = static_cast<int>(args.size());
-  sg4::Engine engine(&simgrid_argc, args.data());
+  stepsim::SimgridArguments args;  // the settings of every stepsim simulation, nothing else of stepsim
+  sg4::Engine engine(args.argc(), args.argv());
   if (argc < 3 || std::stoi(argv[2]) < 1 || std::stoi(argv[2]) > 63) {
     std::fprintf(stderr, "usage: %s GPUS EDGES [actors|dag]\n", argv[0]);
     return 2;
