@@ -8,8 +8,11 @@
 
 #include "scenario/data_dirs.h"
 #include "scenario/gpu_spec.h"
+#include "scenario/memory_overheads.h"
 #include "scenario/model_spec.h"
+#include "scenario/scenario.h"
 #include "scenario/topology_spec.h"
+#include "workload/memory_timeline.h"
 #include "workload/model_math.h"
 
 using namespace stepsim;
@@ -110,6 +113,36 @@ TEST_CASE("catalog figures are the corrected ones of the hardware reference", "[
   REQUIRE(rtx4090.ok());
   CHECK(*rtx4090.value().peak_flops(Precision::bf16) == Approx(165.2e12).epsilon(0.01));  // FP32-accumulate half rate
   CHECK_FALSE(rtx4090.value().pcie_p2p);
+}
+
+TEST_CASE("usable memory is the CUDA-visible total where the catalog measured it", "[formats][memory]") {
+  // Independent numbers: torch's "total capacity" in out-of-memory messages (sources in the
+  // catalog files): A100 80GB 79.25 GiB, H100 80GB 79.11 GiB; nvidia-smi's H100 total is
+  // 80 GiB - 361 MiB, the default reserve for cards without a measurement.
+  constexpr double GiB = 1024.0 * 1024 * 1024, MiB = 1024.0 * 1024;
+  auto overheads = load_memory_overheads();
+  REQUIRE(overheads.ok());
+  auto a100 = load_gpu("a100-sxm4-80gb");
+  auto h100 = load_gpu("h100-sxm5-80gb");
+  auto h100_pcie = load_gpu("h100-pcie-80gb");
+  REQUIRE((a100.ok() && h100.ok() && h100_pcie.ok()));
+  CHECK(usable_capacity(a100.value(), overheads.value()) == Approx(79.25 * GiB));
+  CHECK(usable_capacity(h100.value(), overheads.value()) == Approx(79.11 * GiB));
+  CHECK(usable_capacity(h100_pcie.value(), overheads.value()) == Approx(80 * GiB - 361 * MiB));
+
+  // A what-if capacity replaces the card's memory, and with it the measured total.
+  auto budget = load_scenario(catalog_dir(CatalogKind::scenarios) + "/llama3-70b-tp8-dgx-h100.json",
+                              {{"cluster.gpu_memory_gib", "48"}});
+  REQUIRE(budget.ok());
+  CHECK(usable_capacity(budget.value().gpu, overheads.value()) == Approx(48 * GiB - 361 * MiB));
+
+  auto file = load_json_file(catalog_dir(CatalogKind::gpus) + "/a100-sxm4-80gb.json");
+  REQUIRE(file.ok());
+  JsonDocument doc = file.value();
+  doc.root["memory"]["cuda_total_gib"] = 81.0;
+  auto bad = parse_gpu(doc);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(mentions(bad.errors(), "memory.cuda_total_gib: the CUDA-visible total exceeds capacity_gb"));
 }
 
 TEST_CASE("a GPU figure without a citation is rejected", "[formats]") {

@@ -74,6 +74,10 @@ Result<GpuSpec> parse_gpu(const JsonDocument& doc) {
     // Vendors quote device memory in binary units: an "80 GB" H100 has 80 GiB (nvidia-smi
     // shows 81559 MiB of it, docs/reference/memory.md).
     g.memory_bytes = mr.required_number("capacity_gb", 1, 1e5) * kGiB;
+    g.cuda_total_bytes = mr.number_or("cuda_total_gib", 0, 0.5, 1e5) * kGiB;
+    if (g.cuda_total_bytes > g.memory_bytes)
+      mr.error("cuda_total_gib", "the CUDA-visible total exceeds capacity_gb",
+               "cuda_total_gib is what torch reports as the total capacity, at most the card's memory");
     g.memory_type = mr.required_string("type");
     g.memory_bandwidth = mr.required_number("bandwidth_gbps", 1, 1e6) * kGB;
     g.bus_bits = static_cast<int>(mr.integer_or("bus_bits", 0, 0, 1 << 16));

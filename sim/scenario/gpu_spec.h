@@ -40,6 +40,9 @@ struct GpuSpec {
   std::string file;
   std::string id, name, vendor, family, form_factor;
   double memory_bytes = 0;
+  // What cudaMemGetInfo reports as the total (PyTorch's "total capacity" in an OOM message): the
+  // most one process can hold. 0 when the catalog has no measurement; see usable_capacity().
+  double cuda_total_bytes = 0;
   std::string memory_type;
   double memory_bandwidth = 0;  // bytes/s
   int bus_bits = 0;

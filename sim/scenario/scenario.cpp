@@ -290,7 +290,11 @@ Result<Scenario> parse_scenario(JsonDocument doc, const std::vector<Override>& o
     else attribute(diags, gpu.errors(), doc, "cluster.gpu");
   }
   // A what-if capacity (or a VRAM budget): the card keeps its speeds, only its memory changes.
-  if (memory_gib) s.gpu.memory_bytes = *memory_gib * 1024.0 * 1024.0 * 1024.0;
+  // The card's measured CUDA-visible total belongs to its real memory, not to the new figure.
+  if (memory_gib) {
+    s.gpu.memory_bytes = *memory_gib * 1024.0 * 1024.0 * 1024.0;
+    s.gpu.cuda_total_bytes = 0;
+  }
   if (!diags.ok()) return mark_overrides(diags, overrides);
   resolve_scenario_cost(cost_overrides, doc, s, diags);
   check_precision(s, doc, diags);

@@ -17,6 +17,7 @@ int communicator_count(const Scenario& s) {
 }
 
 double usable_capacity(const GpuSpec& gpu, const MemoryOverheads& overheads) {
+  if (gpu.cuda_total_bytes > 0) return gpu.cuda_total_bytes;
   return gpu.memory_bytes - overheads.driver_reserved_bytes;
 }
 

@@ -44,7 +44,9 @@ int communicator_count(const Scenario& s);
 
 RankMemory memory_timeline(const RankProgram& program, const MemoryOverheads& overheads, int communicators);
 
-// Device memory a job may use on this card: its capacity less what the driver keeps.
+// Device memory a job may use on this card: the CUDA-visible total where the catalog measured it
+// (torch's "total capacity", which the CUDA context and NCCL also come out of), else the
+// capacity less the default driver reserve of memory-overheads.json.
 double usable_capacity(const GpuSpec& gpu, const MemoryOverheads& overheads);
 
 }  // namespace stepsim
