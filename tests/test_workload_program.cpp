@@ -324,6 +324,25 @@ TEST_CASE("FSDP gathers the root unit once and releases it after its gradients",
   CHECK(z3_gathered.back() == Approx(0).margin(1));
 }
 
+TEST_CASE("FSDP prefetches the last block while the loss runs backward", "[program][memory]") {
+  // FSDP1's BACKWARD_PRE prefetch (and torchtitan's unresharded last block): when backward
+  // starts, the root unit (embedding, head, final norm) and the last block are both gathered.
+  Scenario s = scenario("llama3-8b", "\"topology\": \"dgx-h100\"",
+                        "\"seq_len\": 2048, \"global_batch\": 8, \"sharding\": \"fsdp\"");
+  const RankProgram p = build_workload(s, shipped_overheads()).stages[0];
+  const std::vector<double> gathered = category_after_each_op(p, MemCategory::gathered_parameters);
+  // Llama-3-8B: untied 128256 × 4096 embedding and head plus the final norm; a block has
+  // 4·4096² (q, o) + 2·4096·1024 (k, v) + 3·4096·14336 (MLP) + 2·4096 (norms) = 218,112,000.
+  const double root = 2.0 * (2 * 128256.0 * 4096 + 4096), block = 2.0 * 218112000;
+  int loss_backwards = 0;
+  for (size_t i = 0; i < p.ops.size(); ++i)
+    if (p.ops[i].kind == OpKind::loss && p.ops[i].phase == Phase::backward) {
+      ++loss_backwards;
+      CHECK(gathered[i] == Approx(root + block).epsilon(1e-12));
+    }
+  CHECK(loss_backwards == 1);
+}
+
 TEST_CASE("FSDP with the embedding and output as units of their own gathers them around each use", "[program][memory]") {
   // torchtune's custom_sharded_layers: no root gather before the first forward; the embedding
   // and the output layer are gathered per micro-batch in forward and backward, as ZeRO-3 does.
