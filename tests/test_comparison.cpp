@@ -62,6 +62,9 @@ TEST_CASE("the memory verdict compares the peak with the usable memory", "[compa
   CHECK(memory_verdict(report(1, 1, 0, 178.8, 79.6)) == "OUT OF MEMORY, short 90.3 GiB");  // 169.86 − 79.6
   // The verdict is the report's, not peak vs capacity: 82 GiB shown, 77.9 GiB required, fits.
   CHECK(memory_verdict(report(1, 1, 0, 82.0, 79.6)) == "fits, 1.7 GiB free");
+  json tight = report(1, 1, 0, 82.0, 79.6);
+  tight["memory"]["tight"] = true;
+  CHECK(memory_verdict(tight) == "fits, 1.7 GiB free (tight: no room for the allocator's spare cache)");
   CHECK(memory_verdict(json::object()).empty());
   json b = report(1, 1, 0, 1, 2);
   b["bottlenecks"] = json::array({{{"resource", "rank 0 compute"}, {"critical_path_fraction", 0.97}}});

@@ -139,7 +139,7 @@ TEST_CASE("the JSON rows carry exactly the documented keys, in order", "[validat
   const auto j = validation_json(rows, summarize(rows));
   std::vector<std::string> keys;
   for (auto it = j["rows"][0].begin(); it != j["rows"][0].end(); ++it) keys.push_back(it.key());
-  CHECK(keys == std::vector<std::string>{"id", "metric", "measured", "predicted", "error_pct", "correct", "status",
+  CHECK(keys == std::vector<std::string>{"id", "metric", "measured", "predicted", "error_pct", "correct", "tight", "status",
                                          "reason", "defaults"});
   CHECK(j["rows"][0]["status"] == "ok");
   CHECK(j["rows"][0]["correct"].is_null());

@@ -2,6 +2,7 @@
 // parallelism adds are there, the memory timeline peaks where the literature says, and the
 // computed OOM fixes really fit when applied.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <map>
@@ -229,6 +230,32 @@ TEST_CASE("the first step peaks lower: optimizer states appear at the first opti
   CHECK(m.first_step_peak_device_bytes <= m.peak_device_bytes);
   CHECK(m.peak_device_bytes - m.first_step_peak_device_bytes <= states * 1.0801 + 1);
   CHECK(m.peak_device_bytes - m.first_step_peak_device_bytes > 0);
+}
+
+TEST_CASE("a fit that leaves no room for the allocator's spare cache is flagged tight", "[program][memory]") {
+  // The verdict counts allocated tensors + context + NCCL; the caching allocator usually holds
+  // 8 % more (memory-overheads.json). Capacities placed by hand around those two figures.
+  constexpr double GiB = 1024.0 * 1024 * 1024, MiB = 1024.0 * 1024;
+  const std::string training = "\"seq_len\": 8192, \"global_batch\": 8, \"sharding\": \"fsdp\"";
+  auto roomy = evaluate_memory(scenario("llama3-8b", "\"topology\": \"dgx-h100\", \"gpu_memory_gib\": 1000", training), false);
+  REQUIRE(roomy.ok());
+  const double required = roomy.value().worst.required_bytes, spare = roomy.value().spare_cache_bytes;
+  CHECK(spare == Approx(0.08 * roomy.value().worst.peak_tensor_bytes));
+  CHECK_FALSE(roomy.value().tight);
+  auto with_usable = [&](double usable) {
+    const std::string gib = fmt::format("{:.6f}", (usable + 361 * MiB) / GiB);
+    auto v = evaluate_memory(scenario("llama3-8b", "\"topology\": \"dgx-h100\", \"gpu_memory_gib\": " + gib, training), false);
+    REQUIRE(v.ok());
+    return v.value();
+  };
+  const MemoryVerdict between = with_usable(required + spare / 2);
+  CHECK_FALSE(between.oom);
+  CHECK(between.tight);
+  CHECK(between.headroom_bytes == Approx(spare / 2).epsilon(1e-4));
+  CHECK_FALSE(with_usable(required + 1.5 * spare).tight);
+  const MemoryVerdict short_of = with_usable(required - GiB);
+  CHECK(short_of.oom);
+  CHECK_FALSE(short_of.tight);
 }
 
 TEST_CASE("rank orders: Megatron's tp-cp-dp-pp and the Llama 3 tp-cp-pp-dp", "[program]") {

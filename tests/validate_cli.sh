@@ -33,7 +33,7 @@ ids = [r["id"] for r in a["rows"]]
 if ids != ["torchtune31-r1", "torchtune31-r2", "torchtune31-r15", "litgpt-r4", "unsloth-r1"]:
     bad.append(f"rows not in CSV order: {ids}")
 for r, d in zip(a["rows"], b["rows"]):
-    if list(r.keys()) != ["id", "metric", "measured", "predicted", "error_pct", "correct", "status", "reason", "defaults"]:
+    if list(r.keys()) != ["id", "metric", "measured", "predicted", "error_pct", "correct", "tight", "status", "reason", "defaults"]:
         bad.append(f"{r['id']}: keys {list(r.keys())}")
     if r["status"] != "ok":
         bad.append(f"{r['id']}: {r['status']} {r['reason']}")
@@ -47,6 +47,8 @@ for r, d in zip(a["rows"], b["rows"]):
         want = (r["predicted"] - r["measured"]) / r["measured"] * 100
         if r["correct"] is not None or abs(r["error_pct"] - want) > 1e-9 * max(1, abs(want)):
             bad.append(f"{r['id']}: error_pct {r['error_pct']} != {want}")
+        if r["tight"] is not False:
+            bad.append(f"{r['id']}: only a fits/oom row can be tight")
 s = a["summary"]
 if s["rows"] != 5 or s["memory"]["count"] != 2 or s["throughput"]["count"] != 1 or s["verdicts"]["verdicts"] != 2:
     bad.append(f"summary counts: {json.dumps(s)[:300]}")

@@ -171,7 +171,8 @@ METHOD = """\
 - each row: `id`, `metric`, `measured` (the CSV's `measured_value`), `predicted` (in the metric's
   unit; for `fits`/`oom` the simulated device peak in GB; `null` when skipped), `error_pct`
   ((predicted − measured) / measured × 100; `null` for fits/oom and skipped rows), `correct` (fits/oom
-  rows: the verdict matches; else `null`), `status` (`ok` or `skipped`), `reason` (why skipped, else
+  rows: the verdict matches; else `null`), `tight` (a fits/oom row predicted to fit without room for the
+  allocator's spare cache, `memory.tight` of the run), `status` (`ok` or `skipped`), `reason` (why skipped, else
   `""`), `defaults` (each documented default applied, `column=value (why)`).
 - `summary`: `rows`, `compared`, `skipped`, `failed`; then `throughput`, `memory`, `verdicts`, `all`,
   `by_metric.<metric>` and `by_source.<source>`, each `{count, mape, median, max, bias, verdicts,
@@ -250,7 +251,8 @@ def write_docs(result, wall, csv_rows, jobs, timeout):
     worst = [[f"`{r['id']}`", r["metric"], value(r["measured"]), value(r["predicted"]), f"{r['error_pct']:+.1f}",
               config(r["id"]), notes(r["id"])] for r in scored[:20]]
     worst += [[f"`{r['id']}`", r["metric"], value(r["measured"]), value(r["predicted"]) + " GB peak",
-               "wrong verdict", config(r["id"]), notes(r["id"])] for r in wrong]
+               "wrong verdict" + (" (fit predicted as tight)" if r.get("tight") else ""), config(r["id"]),
+               notes(r["id"])] for r in wrong]
     out.append(table(["row", "metric", "measured", "predicted", "error %", "config", "notes"], worst))
     out.append("")
     skipped = [r for r in rows if r["status"] == "skipped"]

@@ -71,7 +71,9 @@ std::string memory_verdict(const json& report) {
   if (report.contains(host_oom) && report.at(host_oom).is_boolean() && report.at(host_oom).get<bool>())
     return "OUT OF MEMORY (host)";
   if (report.at(oom).get<bool>()) return "OUT OF MEMORY, short " + format_bytes(*shortfall);
-  return "fits, " + format_bytes(*headroom) + " free";
+  const json::json_pointer tight("/memory/tight");
+  const bool is_tight = report.contains(tight) && report.at(tight).is_boolean() && report.at(tight).get<bool>();
+  return "fits, " + format_bytes(*headroom) + " free" + (is_tight ? " (tight: no room for the allocator's spare cache)" : "");
 }
 
 namespace {

@@ -79,6 +79,7 @@ OJson memory_json(const Scenario& s, const StaticFigures& f, const WorkloadFacts
           {"oom", v.oom},
           {"shortfall_bytes", v.shortfall_bytes},
           {"headroom_bytes", v.headroom_bytes},
+          {"tight", v.tight},
           {"by_category_bytes", by_category},
           {"fixes", fixes},
           {"model_states_rank", f.heaviest_rank},
@@ -252,6 +253,10 @@ std::string report_text(const Scenario& s, const WorkloadFacts& w) {
     }
   } else {
     out += fmt::format("  verdict: fits, {} headroom\n", format_bytes(v.headroom_bytes));
+    if (v.tight)
+      out += fmt::format("  tight: the allocator's usual spare cache ({}) does not fit beside it; fragmentation can "
+                         "still run out of memory (PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True reduces it)\n",
+                         format_bytes(v.spare_cache_bytes));
   }
   return out;
 }

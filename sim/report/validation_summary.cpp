@@ -134,6 +134,8 @@ ValidationRow compare_run(const PublishedRun& run, const std::vector<std::string
   if (metric_kind(run.metric) == MetricKind::verdict) {
     r.correct = verdict_correct(run.metric, report);
     if (!r.correct) return skipped_row(run, defaults, "the report has no memory.oom", /*failed=*/true);
+    const nlohmann::json::json_pointer tight("/memory/tight");
+    r.tight = report.contains(tight) && report.at(tight).is_boolean() && report.at(tight).get<bool>();
   } else if (run.measured_value != 0) {
     r.error_pct = (*predicted - run.measured_value) / run.measured_value * 100;
   } else {
@@ -217,6 +219,7 @@ nlohmann::ordered_json validation_json(const std::vector<ValidationRow>& rows, c
                     {"predicted", optional_number(r.predicted)},
                     {"error_pct", optional_number(r.error_pct)},
                     {"correct", r.correct ? nlohmann::ordered_json(*r.correct) : nlohmann::ordered_json(nullptr)},
+                    {"tight", r.tight},
                     {"status", r.skipped ? "skipped" : "ok"},
                     {"reason", r.reason},
                     {"defaults", r.defaults}});
@@ -253,9 +256,9 @@ std::string row_line(const ValidationRow& r) {
   if (r.skipped) return head + fmt::format("{:>12}   {}", "-", r.failed ? "FAILED" : "skipped");
   if (r.correct) {
     const bool predicted_oom = (r.metric == "oom") == *r.correct;
-    return head + fmt::format("{:>12}   {} (predicted {}, peak {} GB)", value_text(*r.predicted),
+    return head + fmt::format("{:>12}   {} (predicted {}{}, peak {} GB)", value_text(*r.predicted),
                               *r.correct ? "right" : "WRONG", predicted_oom ? "oom" : "fits",
-                              value_text(*r.predicted));
+                              r.tight ? ", tight" : "", value_text(*r.predicted));
   }
   return head + fmt::format("{:>12}  {:>+7.1f} %", value_text(*r.predicted), *r.error_pct);
 }

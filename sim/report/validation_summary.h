@@ -48,6 +48,7 @@ struct ValidationRow {
   std::optional<double> predicted;
   std::optional<double> error_pct;    // throughput and memory rows
   std::optional<bool> correct;        // fits/oom rows
+  bool tight = false;                 // fits/oom rows predicted to fit without room for the spare cache
   bool skipped = false;
   bool failed = false;                // the simulation itself failed (an internal error), also skipped
   std::string reason;                 // why skipped; empty otherwise

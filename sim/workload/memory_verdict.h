@@ -28,6 +28,10 @@ struct MemoryVerdict {
   bool oom = false;                    // worst.required_bytes > capacity
   double shortfall_bytes = 0;          // required - capacity when oom
   double headroom_bytes = 0;           // capacity - required when it fits
+  // Fits, but the caching allocator's usual spare cache (reserved - allocated at the peak) does
+  // not fit beside it: whether the job runs then depends on fragmentation, which is not simulated.
+  bool tight = false;
+  double spare_cache_bytes = 0;
   double host_bytes_per_node = 0;      // offloaded states of the node's GPUs
   double host_capacity_bytes = 0;
   bool host_oom = false;
