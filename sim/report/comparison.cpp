@@ -37,6 +37,12 @@ std::optional<double> number_at(const json& report, const std::string& pointer) 
   return v.get<double>();
 }
 
+bool flag_at(const json& report, const std::string& pointer) {
+  if (!report.is_object()) return false;
+  const json::json_pointer p(pointer);
+  return report.contains(p) && report.at(p).is_boolean() && report.at(p).get<bool>();
+}
+
 std::optional<double> first_number(const json& report, const std::vector<std::string>& pointers) {
   for (const auto& p : pointers)
     if (auto v = number_at(report, p)) return v;
@@ -71,9 +77,8 @@ std::string memory_verdict(const json& report) {
   if (report.contains(host_oom) && report.at(host_oom).is_boolean() && report.at(host_oom).get<bool>())
     return "OUT OF MEMORY (host)";
   if (report.at(oom).get<bool>()) return "OUT OF MEMORY, short " + format_bytes(*shortfall);
-  const json::json_pointer tight("/memory/tight");
-  const bool is_tight = report.contains(tight) && report.at(tight).is_boolean() && report.at(tight).get<bool>();
-  return "fits, " + format_bytes(*headroom) + " free" + (is_tight ? " (tight: no room for the allocator's spare cache)" : "");
+  const bool tight = flag_at(report, "/memory/tight");
+  return "fits, " + format_bytes(*headroom) + " free" + (tight ? " (tight: no room for the allocator's spare cache)" : "");
 }
 
 namespace {

@@ -51,6 +51,8 @@ const std::vector<BreakdownPart>& breakdown_parts();
 
 // Reads a number at a JSON pointer ("/memory/peak_bytes"); nullopt when absent or not a number.
 std::optional<double> number_at(const nlohmann::json& report, const std::string& pointer);
+// True when the JSON pointer holds the boolean true; false when absent, false or not a boolean.
+bool flag_at(const nlohmann::json& report, const std::string& pointer);
 // The first of several pointers that holds a number (to tolerate renamed fields).
 std::optional<double> first_number(const nlohmann::json& report, const std::vector<std::string>& pointers);
 // The report's most important bottleneck in words, or empty.

@@ -134,8 +134,9 @@ ValidationRow compare_run(const PublishedRun& run, const std::vector<std::string
   if (metric_kind(run.metric) == MetricKind::verdict) {
     r.correct = verdict_correct(run.metric, report);
     if (!r.correct) return skipped_row(run, defaults, "the report has no memory.oom", /*failed=*/true);
-    const nlohmann::json::json_pointer tight("/memory/tight");
-    r.tight = report.contains(tight) && report.at(tight).is_boolean() && report.at(tight).get<bool>();
+    const auto& memory = report.contains("memory") ? report["memory"] : nlohmann::json();
+    r.tight = memory.is_object() && memory.contains("tight") && memory["tight"].is_boolean() &&
+              memory["tight"].get<bool>();
   } else if (run.measured_value != 0) {
     r.error_pct = (*predicted - run.measured_value) / run.measured_value * 100;
   } else {

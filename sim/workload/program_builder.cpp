@@ -128,9 +128,10 @@ class StageBuilder {
   void backward(int mb, int chunk) {
     const Chunk& c = chunks_[static_cast<size_t>(chunk)];
     std::vector<uint32_t> input;
-    // The backward's pre-hook on the model outputs prefetches the first block to run backward
-    // (FSDP1 BACKWARD_PRE, FSDP2's backward prefetch): its parameters are gathered while the
-    // loss and the output layer run backward, the moment logits peak.
+    // The backward's pre-hook on the stage's outputs prefetches the first block to run backward
+    // (FSDP1 BACKWARD_PRE, FSDP2's backward prefetch): on the last stage its parameters are
+    // gathered while the loss and the output layer run backward, the moment logits peak; on the
+    // others while the gradient from the next stage arrives.
     prefetch(c.first_layer + c.layers - 1, mb, Phase::backward);
     if (last_stage(chunk)) input.push_back(lowering_.head_backward(program_, mb));
     else input.push_back(lowering_.pipeline_recv(program_, mb, chunk, Phase::backward));
