@@ -239,7 +239,7 @@ TEST_CASE("a fit that leaves no room for the allocator's spare cache is flagged 
   const std::string training = "\"seq_len\": 8192, \"global_batch\": 8, \"sharding\": \"fsdp\"";
   auto roomy = evaluate_memory(scenario("llama3-8b", "\"topology\": \"dgx-h100\", \"gpu_memory_gib\": 1000", training), false);
   REQUIRE(roomy.ok());
-  const double required = roomy.value().worst.required_bytes, spare = roomy.value().spare_cache_bytes;
+  const double required = roomy.value().worst.required_bytes, spare = roomy.value().spare_cache_bytes();
   CHECK(spare == Approx(0.08 * roomy.value().worst.peak_tensor_bytes));
   CHECK_FALSE(roomy.value().tight);
   auto with_usable = [&](double usable) {

@@ -256,7 +256,7 @@ std::string report_text(const Scenario& s, const WorkloadFacts& w) {
     if (v.tight)
       out += fmt::format("  tight: the allocator's usual spare cache ({}) does not fit beside it; fragmentation can "
                          "still run out of memory (PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True reduces it)\n",
-                         format_bytes(v.spare_cache_bytes));
+                         format_bytes(v.spare_cache_bytes()));
   }
   return out;
 }

@@ -96,15 +96,28 @@ std::optional<double> predicted_metric(const std::string& metric, const nlohmann
   return std::nullopt;
 }
 
+namespace {
+
+// The boolean object[key] of a report; nullopt when absent or not a boolean.
+std::optional<bool> boolean_at(const nlohmann::json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key) || !object[key].is_boolean()) return std::nullopt;
+  return object[key].get<bool>();
+}
+
+const nlohmann::json& memory_of(const nlohmann::json& report) {
+  static const nlohmann::json none;
+  return report.is_object() && report.contains("memory") ? report["memory"] : none;
+}
+
+}  // namespace
+
 std::optional<bool> verdict_correct(const std::string& metric, const nlohmann::json& report) {
   if (metric != "fits" && metric != "oom") return std::nullopt;
-  const auto& memory = report.contains("memory") ? report["memory"] : nlohmann::json();
-  if (!memory.is_object() || !memory.contains("oom") || !memory["oom"].is_boolean()) return std::nullopt;
-  bool oom = memory["oom"].get<bool>();
-  if (memory.contains("host") && memory["host"].is_object() && memory["host"].contains("oom") &&
-      memory["host"]["oom"].is_boolean())
-    oom = oom || memory["host"]["oom"].get<bool>();
-  return oom == (metric == "oom");
+  const nlohmann::json& memory = memory_of(report);
+  const std::optional<bool> oom = boolean_at(memory, "oom");
+  if (!oom) return std::nullopt;
+  const bool host_oom = memory.is_object() && memory.contains("host") && boolean_at(memory["host"], "oom").value_or(false);
+  return (*oom || host_oom) == (metric == "oom");
 }
 
 ValidationRow skipped_row(const PublishedRun& run, const std::vector<std::string>& defaults, std::string reason,
@@ -134,9 +147,7 @@ ValidationRow compare_run(const PublishedRun& run, const std::vector<std::string
   if (metric_kind(run.metric) == MetricKind::verdict) {
     r.correct = verdict_correct(run.metric, report);
     if (!r.correct) return skipped_row(run, defaults, "the report has no memory.oom", /*failed=*/true);
-    const auto& memory = report.contains("memory") ? report["memory"] : nlohmann::json();
-    r.tight = memory.is_object() && memory.contains("tight") && memory["tight"].is_boolean() &&
-              memory["tight"].get<bool>();
+    r.tight = boolean_at(memory_of(report), "tight").value_or(false);
   } else if (run.measured_value != 0) {
     r.error_pct = (*predicted - run.measured_value) / run.measured_value * 100;
   } else {

@@ -122,8 +122,7 @@ MemoryVerdict evaluate_memory(const Scenario& s, const Workload& w, const Memory
   v.paged_bytes = model_state_bytes(s, v.worst.pipeline_rank).paged;
   v.paged_evicted_bytes = paged_evicted_bytes(v.paged_bytes, v.worst.peak_device_bytes, v.capacity_bytes);
   v.worst.peak_device_bytes += v.paged_bytes - v.paged_evicted_bytes;
-  v.spare_cache_bytes = v.worst.peak_reserved_bytes - v.worst.peak_tensor_bytes;
-  v.tight = !v.oom && v.worst.required_bytes + v.spare_cache_bytes > v.capacity_bytes;
+  v.tight = !v.oom && v.worst.required_bytes + v.spare_cache_bytes() > v.capacity_bytes;
   // Evicted pages live in host memory (the worst stage's figure for every GPU of the node).
   v.host_bytes_per_node = (host_per_gpu + v.paged_evicted_bytes) * s.gpus_per_node();
   v.host_capacity_bytes = s.topology.host_memory_bytes;

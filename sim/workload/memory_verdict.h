@@ -31,7 +31,6 @@ struct MemoryVerdict {
   // Fits, but the caching allocator's usual spare cache (reserved - allocated at the peak) does
   // not fit beside it: whether the job runs then depends on fragmentation, which is not simulated.
   bool tight = false;
-  double spare_cache_bytes = 0;
   double host_bytes_per_node = 0;      // offloaded states of the node's GPUs
   double host_capacity_bytes = 0;
   bool host_oom = false;
@@ -39,6 +38,9 @@ struct MemoryVerdict {
   double paged_evicted_bytes = 0;  // the part that does not fit beside the peak: paged to host memory
   // worst.peak_device_bytes includes the resident part (nvidia-smi shows managed memory on the device).
   std::vector<MemoryFix> fixes;        // at most three, when oom
+
+  // The caching allocator's spare cache at the worst stage's peak: reserved less allocated.
+  double spare_cache_bytes() const { return worst.peak_reserved_bytes - worst.peak_tensor_bytes; }
 };
 
 struct Workload;
